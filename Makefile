@@ -1,0 +1,36 @@
+# `make test` and `make demo` each do all of their own set-up on a fresh machine
+# that has only Python: a .venv, the project and its extras, and Graphviz's `dot`.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+
+.PHONY: test demo bench lint graphviz clean
+
+$(PY):
+	$(PYTHON) -m venv $(VENV)
+
+$(STAMP): $(PY) setup.cfg pyproject.toml
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+graphviz:
+	@bash scripts/ensure-graphviz.sh
+
+test: $(STAMP) graphviz
+	$(VENV)/bin/ruff check .
+	$(PY) -m pytest -n 2 --nbmake tests notebooks
+
+demo: $(STAMP) graphviz
+	$(VENV)/bin/deltagrad demo
+
+bench: $(STAMP)
+	$(PY) -m pip install --quiet '.[bench]'
+	$(PY) benchmarks/bench.py
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check .
+
+clean:
+	rm -rf $(VENV) build dist *.egg-info .pytest_cache .hypothesis deltagrad-demo

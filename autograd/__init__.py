@@ -1,0 +1,34 @@
+"""deltagrad's autograd: a scalar reverse-mode automatic-differentiation engine.
+
+    >>> from autograd import Value
+    >>> a, b = Value(2.0, label="a"), Value(-3.0, label="b")
+    >>> c = a * b + a.tanh()
+    >>> c.backward()
+    >>> round(a.grad, 4), b.grad
+    (-2.9293, 2.0)
+
+A `Value` records every op into a graph; `backward()` applies the chain rule in
+reverse topological order; `gradcheck` and `check_ops` compare with finite
+differences; `draw_dot` and `render` draw the graph (Graphviz).
+
+Name clash: the HIPS autograd package on PyPI is also imported as `autograd`.
+The two cannot share an environment; install deltagrad in its own virtual
+environment.
+"""
+
+from . import modes, ops
+from .check import CheckReport, CheckRow, GradcheckError, check_ops, grad, gradcheck, value_and_grad
+from .engine import REGISTRY, Constant, Op, Value, defop, topological_order
+from .modes import current_scope, detect_anomaly, is_anomaly_enabled, is_grad_enabled, name_scope, no_grad
+from .ops import ABS as abs  # noqa: A001  (works on a Value or a float, like the others)
+from .ops import POWV as pow  # noqa: A001
+from .ops import cos, exp, leaky_relu, log, relu, sigmoid, sin, softplus, sqrt, tanh
+from .ops import sum_values as sum  # noqa: A001
+
+__all__ = [
+    "Value", "Constant", "Op", "REGISTRY", "defop", "topological_order",
+    "exp", "log", "sqrt", "tanh", "sigmoid", "relu", "leaky_relu", "softplus", "abs", "sin", "cos", "pow", "sum",
+    "no_grad", "is_grad_enabled", "detect_anomaly", "is_anomaly_enabled", "name_scope", "current_scope",
+    "gradcheck", "check_ops", "grad", "value_and_grad", "CheckReport", "CheckRow", "GradcheckError",
+    "modes", "ops",
+]

@@ -1,0 +1,232 @@
+"""Gradients checked against central finite differences, and the functional API.
+
+- `gradcheck(f, inputs)`: the whole function's gradient, `backward()` against
+  (f(x + eps) − f(x − eps)) / 2 eps for every input.
+- `check_ops(root)`: every op node of a graph on its own, its rule's local
+  derivative against a finite difference of that op's forward alone, so a wrong
+  rule is named, not only a wrong end result.
+- `grad(f)`, `value_and_grad(f)`: a function of floats into its gradient.
+
+Central differences err by O(eps²) from truncation and O(ε_machine / eps) from
+round-off; eps = 1e-6 balances the two for values of order one.
+"""
+
+from __future__ import annotations
+
+import html
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from .engine import Value, _local_grads, _real, topological_order
+
+
+@dataclass(frozen=True)
+class CheckRow:
+    """One derivative compared: `where` names it (an input, or op and input)."""
+
+    where: str
+    analytic: float
+    numeric: float
+    ok: bool
+    note: str = ""
+
+    @property
+    def abs_error(self) -> float:
+        return abs(self.analytic - self.numeric)
+
+    @property
+    def rel_error(self) -> float:
+        scale = max(abs(self.analytic), abs(self.numeric))
+        return self.abs_error / scale if scale > 0 else 0.0
+
+
+@dataclass
+class CheckReport:
+    """Rows of compared derivatives; `ok` when all agree. Its repr is a table."""
+
+    title: str
+    rows: list[CheckRow] = field(default_factory=list)
+    nodes: list[Value] = field(default_factory=list, repr=False)  # check_ops: the op node of each row
+
+    @property
+    def ok(self) -> bool:
+        return all(r.ok for r in self.rows)
+
+    def __bool__(self) -> bool:
+        return self.ok
+
+    @property
+    def failures(self) -> list[CheckRow]:
+        return [r for r in self.rows if not r.ok]
+
+    @property
+    def max_abs_error(self) -> float:
+        return max((r.abs_error for r in self.rows), default=0.0)
+
+    def failed_nodes(self) -> list[Value]:
+        """check_ops: the op nodes whose local derivative disagrees."""
+        return [n for n, r in zip(self.nodes, self.rows) if not r.ok]
+
+    def table(self) -> str:
+        header = ("input", "analytic", "numeric", "abs error", "rel error", "ok")
+        body = [(r.where, f"{r.analytic:.10g}", f"{r.numeric:.10g}", f"{r.abs_error:.3g}",
+                 f"{r.rel_error:.3g}", ("ok" if r.ok else "FAIL") + (f" ({r.note})" if r.note else ""))
+                for r in self.rows]
+        widths = [max(len(line[i]) for line in [header, *body]) for i in range(len(header))]
+        lines = ["  ".join(c.ljust(w) for c, w in zip(line, widths)).rstrip() for line in [header, *body]]
+        lines.insert(1, "  ".join("-" * w for w in widths))
+        verdict = "all ok" if self.ok else f"{len(self.failures)} of {len(self.rows)} FAILED"
+        return f"{self.title}: {verdict}\n" + "\n".join(lines)
+
+    def __repr__(self) -> str:
+        return self.table()
+
+    __str__ = __repr__
+
+    def _repr_html_(self) -> str:
+        return f"<pre>{html.escape(self.table())}</pre>"
+
+
+class GradcheckError(AssertionError):
+    """A gradient disagrees with finite differences; `.report` holds the table."""
+
+    def __init__(self, report: CheckReport) -> None:
+        super().__init__(str(report))
+        self.report = report
+
+
+def _agrees(analytic: float, numeric: float, atol: float, rtol: float) -> bool:
+    return abs(analytic - numeric) <= atol + rtol * abs(numeric)
+
+
+def _check_tolerances(eps: float, atol: float, rtol: float) -> None:
+    for name, v in (("eps", eps), ("atol", atol), ("rtol", rtol)):
+        if not (isinstance(v, (int, float)) and math.isfinite(v) and v >= 0):
+            raise ValueError(f"{name} must be a finite number >= 0, got {v!r}")
+    if eps == 0:
+        raise ValueError("eps must be > 0")
+
+
+def _evaluate(f: Callable[..., Any], xs: Sequence[float]) -> Value:
+    out = f(*[Value(x) for x in xs])
+    if isinstance(out, Value):
+        return out
+    try:
+        return Value(out)  # a function that does not depend on its inputs
+    except TypeError:
+        raise TypeError(f"gradcheck: f must return a Value or a number, got {type(out).__name__}") from None
+
+
+def _name(f: Callable[..., Any]) -> str:
+    return getattr(f, "__name__", type(f).__name__)
+
+
+def gradcheck(
+    f: Callable[..., Any],
+    inputs: Sequence[Any],
+    eps: float = 1e-6,
+    atol: float = 1e-6,
+    rtol: float = 1e-4,
+    raise_on_fail: bool = False,
+) -> CheckReport:
+    """Compares `backward()` through `f(*inputs)` with central finite differences
+    for every input; `f` takes and returns Values. An input agrees when
+    |analytic − numeric| <= atol + rtol·|numeric|."""
+    _check_tolerances(eps, atol, rtol)
+    if isinstance(inputs, (Value, int, float)):
+        inputs = [inputs]
+    names = [(x.label if isinstance(x, Value) and x.label else f"x{i}") for i, x in enumerate(inputs)]
+    xs = [x.data if isinstance(x, Value) else _real(x, f"gradcheck: input {i}") for i, x in enumerate(inputs)]
+    leaves = [Value(x) for x in xs]
+    out = f(*leaves)
+    if not isinstance(out, Value):
+        _real(out, "gradcheck: the result of f")
+        out = Value(out)
+    out.backward()
+    report = CheckReport(f"gradcheck of {_name(f)}")
+    for i, leaf in enumerate(leaves):
+        numeric = _central_difference(lambda ys: _evaluate(f, ys).data, xs, i, eps)
+        report.rows.append(CheckRow(names[i], leaf.grad, numeric, _agrees(leaf.grad, numeric, atol, rtol)))
+    if raise_on_fail and not report.ok:
+        raise GradcheckError(report)
+    return report
+
+
+def _central_difference(fn: Callable[[list[float]], float], xs: Sequence[float], i: int, eps: float) -> float:
+    """∂fn/∂xs[i] ≈ (fn(.., xᵢ + eps, ..) − fn(.., xᵢ − eps, ..)) / 2 eps."""
+    up, down = list(xs), list(xs)
+    up[i] += eps
+    down[i] -= eps
+    return (fn(up) - fn(down)) / (2 * eps)
+
+
+def check_ops(root: Value, eps: float = 1e-6, atol: float = 1e-6, rtol: float = 1e-4,
+              raise_on_fail: bool = False) -> CheckReport:
+    """Checks the local derivative of every op node in `root`'s graph against a
+    finite difference of that op's forward, input by input. Inputs the op treats
+    as constants (an exponent, a slope) are skipped, and so are points within
+    `eps` of a kink (relu at 0), where no derivative exists to compare."""
+    _check_tolerances(eps, atol, rtol)
+    report = CheckReport("per-op check")
+    for k, node in enumerate(n for n in topological_order(root) if n._rule is not None):
+        rule = node._rule
+        xs = [x.data for x in node._inputs]
+        local = _local_grads(rule, 1.0, node.data, xs)
+        for i, x in enumerate(xs):
+            if i in rule.nondiff:
+                continue
+            where = f"{node.label or f'#{k}'} {rule.name} ∂/∂in{i}"
+            numeric = _central_difference(lambda ys: rule.compute(*ys), xs, i, eps)
+            near_kink = i == 0 and any(abs(x - c) <= eps for c in rule.kinks)
+            ok = near_kink or _agrees(local[i], numeric, atol, rtol)
+            report.rows.append(CheckRow(where, float(local[i]), numeric, ok, "at a kink" if near_kink else ""))
+            report.nodes.append(node)
+    if raise_on_fail and not report.ok:
+        raise GradcheckError(report)
+    return report
+
+
+# ---- the functional API ------------------------------------------------------
+
+def value_and_grad(f: Callable[..., Any], argnums: int | Sequence[int] = 0) -> Callable[..., tuple[float, Any]]:
+    """`f(*args) -> (f's value, its gradient)` for the arguments at `argnums`: a
+    float for one index, a tuple for a tuple of indices (as JAX and HIPS autograd)."""
+    indices = (argnums,) if isinstance(argnums, int) else tuple(argnums)
+    if not indices or not all(isinstance(i, int) for i in indices):
+        raise TypeError(f"argnums must be an int or a non-empty tuple of ints, got {argnums!r}")
+
+    def wrapped(*args: Any) -> tuple[float, Any]:
+        for i in indices:
+            if not -len(args) <= i < len(args):
+                raise IndexError(f"argnums {i} is out of range for {len(args)} argument(s) of {_name(f)}")
+        args = list(args)
+        leaves = {}
+        for i in indices:
+            leaves[i % len(args)] = args[i] = Value(_real(args[i], f"{_name(f)}: argument {i}"))
+        out = f(*args)
+        if isinstance(out, Value):
+            out.backward()
+            value = out.data
+        else:
+            value = _real(out, f"the result of {_name(f)}")  # independent of the inputs
+        grads = tuple(leaves[i % len(args)].grad for i in indices)
+        return value, (grads[0] if isinstance(argnums, int) else grads)
+
+    wrapped.__name__ = f"value_and_grad({_name(f)})"
+    return wrapped
+
+
+def grad(f: Callable[..., Any], argnums: int | Sequence[int] = 0) -> Callable[..., Any]:
+    """`f(*args) -> gradient` at `argnums`; see `value_and_grad`."""
+    vg = value_and_grad(f, argnums)
+
+    def wrapped(*args: Any) -> Any:
+        return vg(*args)[1]
+
+    wrapped.__name__ = f"grad({_name(f)})"
+    return wrapped
+
+
+__all__ = ["CheckReport", "CheckRow", "GradcheckError", "gradcheck", "check_ops", "grad", "value_and_grad"]
