@@ -178,7 +178,7 @@ def check_ops(root: Value, eps: float = 1e-6, atol: float = 1e-6, rtol: float = 
             if i in rule.nondiff:
                 continue
             where = f"{node.label or f'#{k}'} {rule.name} ∂/∂in{i}"
-            numeric = _central_difference(lambda ys: rule.compute(*ys), xs, i, eps)
+            numeric = _central_difference(lambda ys, op=rule: op.compute(*ys), xs, i, eps)
             near_kink = i == 0 and any(abs(x - c) <= eps for c in rule.kinks)
             ok = near_kink or _agrees(local[i], numeric, atol, rtol)
             report.rows.append(CheckRow(where, float(local[i]), numeric, ok, "at a kink" if near_kink else ""))
