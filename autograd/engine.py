@@ -16,6 +16,7 @@ Design notes
 
 from __future__ import annotations
 
+import gc
 import math
 import numbers
 from collections.abc import Callable, Sequence
@@ -187,7 +188,7 @@ def apply(op: Op, *args: Any) -> Value:
     """Applies `op` to Values and numbers: the generic (slower) path that custom
     ops and the math methods take. The arithmetic operators have their own fast
     copies of these steps (`binary_method`)."""
-    inputs = tuple(a if isinstance(a, Value) else constant(a, op.name) for a in args)
+    inputs = tuple(constant(a, op.name) for a in args)
     out = _new(Value)
     out.data = op.compute(*[x.data for x in inputs])
     out.grad = 0.0
@@ -205,7 +206,7 @@ def binary_method(op: Op) -> Callable[[Value, Any], Value]:
 
     def method(self: Value, other: Any) -> Value:
         if other.__class__ is not Value:
-            other = as_value(other, name)
+            other = constant(other, name)
         out = _new(Value)
         try:
             out.data = forward(self.data, other.data)
@@ -220,6 +221,59 @@ def binary_method(op: Op) -> Callable[[Value, Any], Value]:
 
     method.__name__ = f"__{name}__"
     return method
+
+
+# `+`, `-` and `*` are most of every graph, so their methods inline the table's
+# forward (the float operator itself: a call to `operator.mul` would cost a
+# seventh of the op). The derivatives stay in the table; a test pins that each
+# method computes exactly its op's forward.
+
+def add_method(op: Op) -> Callable[[Value, Any], Value]:
+    def __add__(self: Value, other: Any) -> Value:
+        if other.__class__ is not Value:
+            other = constant(other, "+")
+        out = _new(Value)
+        out.data = self.data + other.data
+        out.grad = 0.0
+        out._inputs = (self, other)
+        out._rule = op
+        if _hooks_active:
+            _modes.record(out)
+        return out
+
+    return __add__
+
+
+def sub_method(op: Op) -> Callable[[Value, Any], Value]:
+    def __sub__(self: Value, other: Any) -> Value:
+        if other.__class__ is not Value:
+            other = constant(other, "-")
+        out = _new(Value)
+        out.data = self.data - other.data
+        out.grad = 0.0
+        out._inputs = (self, other)
+        out._rule = op
+        if _hooks_active:
+            _modes.record(out)
+        return out
+
+    return __sub__
+
+
+def mul_method(op: Op) -> Callable[[Value, Any], Value]:
+    def __mul__(self: Value, other: Any) -> Value:
+        if other.__class__ is not Value:
+            other = constant(other, "*")
+        out = _new(Value)
+        out.data = self.data * other.data
+        out.grad = 0.0
+        out._inputs = (self, other)
+        out._rule = op
+        if _hooks_active:
+            _modes.record(out)
+        return out
+
+    return __mul__
 
 
 def reflected_method(method: Callable[[Value, Any], Value], name: str) -> Callable[[Value, Any], Value]:
@@ -390,78 +444,100 @@ class Constant(Value):
     Drawn as a constant; otherwise a Value like any other."""
 
     __slots__ = ()
+    # A constant never gains inputs: these class attributes stand in for the
+    # slots (and make them read-only), which saves two stores per constant.
+    _inputs = ()
+    _rule = None
 
 
-def constant(x: Any, op_name: str) -> Constant:
-    """Wraps a number met as an operand of `op_name`; a non-number is a TypeError."""
-    out = _new(Constant)
-    out.data = _real(x, f"{op_name}: operand")
+def constant(x: Any, op_name: str) -> Value:
+    """A number met as an operand of `op_name` as a Constant (a Value passes
+    through); any other type is a TypeError naming it."""
+    cls = x.__class__
+    if cls is float:
+        out = _new(Constant)
+        out.data = x
+    elif isinstance(x, Value):
+        return x
+    else:
+        out = _new(Constant)
+        out.data = _real(x, f"{op_name}: operand")
     out.grad = 0.0
-    out._inputs = ()
-    out._rule = None
     return out
 
 
-def as_value(x: Any, op_name: str) -> Value:
-    return x if isinstance(x, Value) else constant(x, op_name)
+def _postorder(root: Value, leaves: bool) -> list[Value]:
+    """Every Value reachable from `root`, inputs before the Values computed from
+    them (the order of a forward pass); leaves only when `leaves` is true.
 
-
-def _graph_order(root: Value) -> dict[Value, int]:
-    """Every non-leaf node reachable from `root`, with the number of its uses
-    (edges from other non-leaf nodes). Resets their gradients to 0.0 on the way:
-    that is what makes every `backward()` call propagate afresh."""
-    uses: dict[Value, int] = {}
-    if root._rule is None:
-        return uses
-    uses[root] = 0
-    root.grad = 0.0
-    stack = [root]
-    pop, push = stack.pop, stack.append
+    An iterative depth-first search: a node is pushed back under a `None` marker
+    before its inputs, and popping the marker emits it once they are done.
+    """
+    order: list[Value] = []
+    seen: set[Value] = set()
+    stack: list[Value | None] = [root]
+    pop, push, emit, mark = stack.pop, stack.append, order.append, seen.add
     while stack:
-        for x in pop()._inputs:
-            if x._rule is None:
-                continue
-            n = uses.get(x)
-            if n is None:
-                uses[x] = 1
-                x.grad = 0.0
+        node = pop()
+        if node is None:
+            emit(pop())
+            continue
+        if node in seen:
+            continue
+        mark(node)
+        push(node)
+        push(None)
+        for x in node._inputs:
+            if (leaves or x._rule is not None) and x not in seen:
                 push(x)
-            else:
-                uses[x] = n + 1
-    return uses
+    return order
+
+
+def topological_order(root: Value) -> list[Value]:
+    """Every Value reachable from `root`, leaves included, inputs first."""
+    return _postorder(root, leaves=True)
 
 
 def _backward(root: Value, seed: Any, create_graph: bool) -> None:
-    """Kahn's algorithm in reverse: a node passes its gradient on once every node
-    that uses it has passed on its own (as PyTorch's engine counts dependencies)."""
-    uses = _graph_order(root)
-    root.grad += seed
+    """The chain rule over the non-leaf nodes in reverse topological order: each
+    node's gradient is complete before it is passed on to its inputs."""
+    if root._rule is None:
+        root.grad += seed  # a leaf: nothing to propagate
+        return
+    order = _postorder(root, leaves=False)
+    for node in order:
+        node.grad = 0.0  # non-leaf nodes hold this call's gradient only
+    root.grad = seed
     anomaly = bool(_hooks_active) and _modes.is_anomaly_enabled()
-    ready = [root] if uses else []
-    pop, push = ready.pop, ready.append
-    while ready:
-        node = pop()
-        ins = node._inputs
-        g = node.grad
-        rule = node._rule
-        if create_graph:
-            grads = _local_grads(rule, g, node, ins)
-        elif rule.arity == 2:
-            a, b = ins
-            grads = rule.vjp(g, node.data, a.data, b.data)
-        elif rule.arity == 1:
-            grads = (rule.vjp(g, node.data, ins[0].data),)
-        else:
-            grads = _local_grads(rule, g, node.data, [x.data for x in ins])
-        if anomaly:
-            _check_finite(node, ins, grads)
-        for x, gx in zip(ins, grads):
-            x.grad += gx
-            if x._rule is not None:
-                n = uses[x] - 1
-                uses[x] = n
-                if not n:
-                    push(x)
+    # The loop allocates only tuples and floats and creates no cycles: the
+    # cyclic collector would only re-scan the graph, again and again.
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        for node in reversed(order):
+            ins = node._inputs
+            rule = node._rule
+            if create_graph:
+                grads = _local_grads(rule, node.grad, node, ins)
+            elif rule.arity == 2:
+                a, b = ins
+                ga, gb = rule.vjp(node.grad, node.data, a.data, b.data)
+                if anomaly:
+                    _check_finite(node, ins, (ga, gb))
+                a.grad += ga
+                b.grad += gb
+                continue
+            elif rule.arity == 1:
+                grads = (rule.vjp(node.grad, node.data, ins[0].data),)
+            else:
+                grads = _local_grads(rule, node.grad, node.data, [x.data for x in ins])
+            if anomaly:
+                _check_finite(node, ins, grads)
+            for x, gx in zip(ins, grads):
+                x.grad += gx
+    finally:
+        if collecting:
+            gc.enable()
 
 
 def _local_grads(rule: Op, g: Any, ans: Any, xs: Sequence[Any]) -> Sequence[Any]:
@@ -484,26 +560,6 @@ def _check_finite(node: Value, ins: Sequence[Value], grads: Sequence[Any]) -> No
                 f"backward: op {node.op!r} produced a {'NaN' if math.isnan(value) else 'infinite'} gradient "
                 f"for its input {i} (data={x.data!r}); the op was created at {where}"
             )
-
-
-def topological_order(root: Value) -> list[Value]:
-    """Every Value reachable from `root` (leaves included), inputs before the
-    Values computed from them: the order of a forward pass. Iterative."""
-    order: list[Value] = []
-    seen = {root}
-    stack: list[tuple[Value, int]] = [(root, 0)]
-    while stack:
-        node, i = stack.pop()
-        ins = node._inputs
-        if i < len(ins):
-            stack.append((node, i + 1))
-            child = ins[i]
-            if child not in seen:
-                seen.add(child)
-                stack.append((child, 0))
-        else:
-            order.append(node)
-    return order
 
 
 from . import modes as _modes  # noqa: E402  (modes reads the engine's hook count)
