@@ -24,11 +24,13 @@ from .ops import ABS as abs  # noqa: A001  (works on a Value or a float, like th
 from .ops import POWV as pow  # noqa: A001
 from .ops import cos, exp, leaky_relu, log, relu, sigmoid, sin, softplus, sqrt, tanh
 from .ops import sum_values as sum  # noqa: A001
+from .viz import MISSING_DOT_MESSAGE, GraphvizNotFound, draw_dot, render, to_svg
 
 __all__ = [
     "Value", "Constant", "Op", "REGISTRY", "defop", "topological_order",
     "exp", "log", "sqrt", "tanh", "sigmoid", "relu", "leaky_relu", "softplus", "abs", "sin", "cos", "pow", "sum",
     "no_grad", "is_grad_enabled", "detect_anomaly", "is_anomaly_enabled", "name_scope", "current_scope",
     "gradcheck", "check_ops", "grad", "value_and_grad", "CheckReport", "CheckRow", "GradcheckError",
+    "draw_dot", "render", "to_svg", "GraphvizNotFound", "MISSING_DOT_MESSAGE",
     "modes", "ops",
 ]
