@@ -1,0 +1,29 @@
+"""deltagrad's `nn`: neurons, layers and MLPs on `autograd.Value`, losses,
+optimizers, toy data, a training loop, and the seeds' Δ rules made executable.
+
+    >>> import random
+    >>> from nn import MLP
+    >>> random.seed(1337)
+    >>> model = MLP(2, [16, 16, 1])      # micrograd's demo model, micrograd's weights
+    >>> model
+    MLP of [Layer of [ReLUNeuron(2) × 16], Layer of [ReLUNeuron(16) × 16], Layer of [LinearNeuron(16)]]
+    >>> len(model.parameters())
+    337
+    >>> model.named_parameters()[0][0]
+    'layers.0.neurons.0.w.0'
+
+- `nn.losses`: half_sse (the seeds' E), mse, hinge, binary_cross_entropy, softmax_cross_entropy, l2.
+- `nn.optim`: SGD and Adam.
+- `nn.data`: make_moons, make_circles, make_spiral, make_xor, batches.
+- `nn.fit`: the training loop, with a history and a progress bar.
+- `nn.delta`: the Monash Δ rules and seed 001's matrix form, in NumPy, and
+  `compare` to set them beside autodiff and finite differences.
+"""
+
+from . import data, delta, losses, optim
+from .layers import ACTIVATIONS, MLP, Layer, Neuron
+from .module import Module
+from .train import History, fit
+
+__all__ = ["Module", "Neuron", "Layer", "MLP", "ACTIVATIONS", "fit", "History",
+           "losses", "optim", "data", "delta"]

@@ -1,0 +1,143 @@
+"""Toy data sets and the batch iterator, NumPy only, every random choice seeded.
+
+Each generator returns `X` (float array, shape (n, 2)) and `y` (int class
+labels, shape (n,)). Randomness comes from `seed` (an int: NumPy's
+`RandomState(seed)`, what scikit-learn's `random_state=seed` uses), from `rng`
+(a NumPy Generator or RandomState), or, when neither is given, from NumPy's
+global generator, as scikit-learn does: so micrograd's demo,
+`np.random.seed(1337)` then `make_moons(n_samples=100, noise=0.1)`, works here too.
+`make_moons` and `make_circles` follow scikit-learn's construction step for step.
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+from collections.abc import Iterator
+from typing import Any
+
+import numpy as np
+
+RNG = np.random.Generator | np.random.RandomState
+
+
+def generator(seed: int | None = None, rng: RNG | None = None) -> RNG:
+    """The NumPy random source for `seed` or `rng` (see the module's docstring)."""
+    if seed is not None and rng is not None:
+        raise TypeError("give seed= or rng=, not both")
+    if rng is not None:
+        if not isinstance(rng, (np.random.Generator, np.random.RandomState)):
+            raise TypeError(f"rng must be a NumPy Generator or RandomState, got {type(rng).__name__}")
+        return rng
+    if seed is not None:
+        if isinstance(seed, bool) or not isinstance(seed, numbers.Integral):
+            raise TypeError(f"seed must be an int, got {type(seed).__name__}: {seed!r}")
+        return np.random.RandomState(seed)
+    return np.random.mtrand._rand  # NumPy's global RandomState (np.random.seed sets it), as scikit-learn uses
+
+
+def _size(n: Any, name: str, where: str, minimum: int = 1) -> int:
+    if isinstance(n, bool) or not isinstance(n, numbers.Integral) or n < minimum:
+        raise ValueError(f"{where}: {name} must be an integer >= {minimum}, got {n!r}")
+    return int(n)
+
+
+def _noise(noise: Any, where: str) -> float:
+    if noise is None:
+        return 0.0
+    if isinstance(noise, bool) or not isinstance(noise, numbers.Real) or not math.isfinite(noise) or noise < 0:
+        raise ValueError(f"{where}: noise must be a finite number >= 0, got {noise!r}")
+    return float(noise)
+
+
+def _two_classes(outer: np.ndarray, inner: np.ndarray, shuffle: bool, noise: float,
+                 rng: RNG) -> tuple[np.ndarray, np.ndarray]:
+    """scikit-learn's last steps: stack class 0 then class 1, shuffle, add noise."""
+    X = np.vstack([outer, inner])
+    y = np.hstack([np.zeros(len(outer), dtype=np.int64), np.ones(len(inner), dtype=np.int64)])
+    if shuffle:
+        order = np.arange(len(X))
+        rng.shuffle(order)
+        X, y = X[order], y[order]
+    if noise:
+        X = X + rng.normal(scale=noise, size=X.shape)
+    return X, y
+
+
+def make_moons(n_samples: int = 100, noise: float | None = 0.1, seed: int | None = None, *,
+               shuffle: bool = True, rng: RNG | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Two interleaving half circles: class 0 the upper moon, class 1 the lower one,
+    plus Gaussian noise of standard deviation `noise` (scikit-learn's `make_moons`)."""
+    n = _size(n_samples, "n_samples", "make_moons")
+    n_out = n // 2
+    t_out, t_in = np.linspace(0, np.pi, n_out), np.linspace(0, np.pi, n - n_out)
+    outer = np.column_stack([np.cos(t_out), np.sin(t_out)])
+    inner = np.column_stack([1 - np.cos(t_in), 1 - np.sin(t_in) - 0.5])
+    return _two_classes(outer, inner, shuffle, _noise(noise, "make_moons"), generator(seed, rng))
+
+
+def make_circles(n_samples: int = 100, noise: float | None = 0.1, seed: int | None = None, *,
+                 factor: float = 0.5, shuffle: bool = True, rng: RNG | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """A large circle (class 0) around a small one of radius `factor` (class 1),
+    plus Gaussian noise (scikit-learn's `make_circles`)."""
+    n = _size(n_samples, "n_samples", "make_circles")
+    if isinstance(factor, bool) or not isinstance(factor, numbers.Real) or not 0 <= factor < 1:
+        raise ValueError(f"make_circles: factor must be in [0, 1), got {factor!r}")
+    n_out = n // 2
+    t_out = np.linspace(0, 2 * np.pi, n_out, endpoint=False)
+    t_in = np.linspace(0, 2 * np.pi, n - n_out, endpoint=False)
+    outer = np.column_stack([np.cos(t_out), np.sin(t_out)])
+    inner = np.column_stack([np.cos(t_in), np.sin(t_in)]) * factor
+    return _two_classes(outer, inner, shuffle, _noise(noise, "make_circles"), generator(seed, rng))
+
+
+def make_spiral(n_per_class: int = 100, classes: int = 3, noise: float = 0.2, seed: int | None = None, *,
+                rng: RNG | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """`classes` interleaved spiral arms of `n_per_class` points each (CS231n's
+    spiral): radius r from 0 to 1, angle 4c to 4(c + 1) radians for class c plus
+    Gaussian noise of standard deviation `noise` on the angle. Ordered by class."""
+    n = _size(n_per_class, "n_per_class", "make_spiral")
+    k = _size(classes, "classes", "make_spiral")
+    noise, source = _noise(noise, "make_spiral"), generator(seed, rng)
+    X, y = np.zeros((n * k, 2)), np.zeros(n * k, dtype=np.int64)
+    r = np.linspace(0.0, 1.0, n)
+    for c in range(k):
+        t = np.linspace(4.0 * c, 4.0 * (c + 1), n)
+        if noise:
+            t = t + source.normal(scale=noise, size=n)
+        X[c * n:(c + 1) * n] = np.column_stack([r * np.sin(t), r * np.cos(t)])
+        y[c * n:(c + 1) * n] = c
+    return X, y
+
+
+def make_xor(n_samples: int = 4, noise: float = 0.0, seed: int | None = None, *,
+             rng: RNG | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """XOR: the corners (0, 0), (0, 1), (1, 0), (1, 1) with labels 0, 1, 1, 0,
+    repeated in that order to `n_samples` points, plus Gaussian noise. The
+    default, 4 points without noise, is XOR's truth table."""
+    n = _size(n_samples, "n_samples", "make_xor")
+    corners = np.array([[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]])
+    X = corners[np.arange(n) % 4]
+    y = np.array([0, 1, 1, 0], dtype=np.int64)[np.arange(n) % 4]
+    noise = _noise(noise, "make_xor")
+    if noise:
+        X = X + generator(seed, rng).normal(scale=noise, size=X.shape)
+    return X, y
+
+
+def batches(n: int, batch_size: int | None = None, *, shuffle: bool = True, seed: int | None = None,
+            rng: RNG | None = None) -> Iterator[np.ndarray]:
+    """The index arrays of one epoch over `n` samples, as seed 001 describes.
+
+    `batch_size=None`: one full batch, in order (full-batch gradient descent).
+    `batch_size=1`: online learning, one sample per step. `batch_size=k`:
+    mini-batches of k drawn without replacement (the last one smaller when k
+    does not divide n). Every index appears exactly once per epoch; with
+    `shuffle` the order is a fresh permutation each call, so pass one `rng`
+    for every epoch of a run."""
+    n = _size(n, "n", "batches")
+    if batch_size is None:
+        return iter([np.arange(n)])
+    size = _size(batch_size, "batch_size", "batches")
+    order = generator(seed, rng).permutation(n) if shuffle else np.arange(n)
+    return iter([order[start:start + size] for start in range(0, n, size)])

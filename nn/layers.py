@@ -1,0 +1,264 @@
+"""Neurons, layers and MLPs on `Value`, with micrograd's names, defaults and order.
+
+micrograd's demo code runs unchanged: `MLP(2, [16, 16, 1])` has relu hidden
+layers and a linear output, `model.layers[l].neurons[j].w[i]` and `.b` are the
+weights and biases, `parameters()` lists them layer by layer, neuron by neuron,
+weights before bias, and a call returns a Value when the last layer has one
+neuron and a list otherwise.
+
+The activation table `ACTIVATIONS` is the one place that knows each activation
+g: how to apply it to a Value, and g and its derivative g' in NumPy for
+`nn.delta`'s hand-written backpropagation.
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+import random
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+import autograd
+from autograd import Value
+
+from .module import Module
+
+# ---- activations -------------------------------------------------------------
+
+LEAKY_SLOPE = 0.01  # leaky_relu's slope for x < 0 (the engine's default)
+
+
+def _sigmoid(z: np.ndarray) -> np.ndarray:
+    # The engine's stable form: exp of a non-positive number never overflows.
+    e = np.exp(-np.abs(z))
+    return np.where(z >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
+
+
+def _sigmoid_prime(z: np.ndarray) -> np.ndarray:
+    s = _sigmoid(z)
+    return s * (1.0 - s)  # σ' = σ(1 − σ), as seed 000 derives
+
+
+@dataclass(frozen=True)
+class Activation:
+    """An activation g: `apply` on a Value (the graph's op), `g` and `g_prime` on
+    NumPy arrays (for `nn.delta`). Derivatives at a kink match the engine's:
+    relu'(0) = 0, leaky_relu'(0) = slope."""
+
+    name: str
+    title: str  # for reprs: ReLUNeuron(2), as micrograd prints it
+    apply: Callable[[Value], Value]
+    g: Callable[[np.ndarray], np.ndarray]
+    g_prime: Callable[[np.ndarray], np.ndarray]
+
+
+ACTIVATIONS: dict[str, Activation] = {a.name: a for a in (
+    Activation("relu", "ReLU", Value.relu,
+               lambda z: np.where(z > 0, z, 0.0), lambda z: np.where(z > 0, 1.0, 0.0)),
+    Activation("tanh", "Tanh", Value.tanh,
+               np.tanh, lambda z: 1.0 - np.tanh(z) ** 2),
+    Activation("sigmoid", "Sigmoid", Value.sigmoid,
+               _sigmoid, _sigmoid_prime),
+    Activation("linear", "Linear", lambda v: v,
+               lambda z: np.asarray(z, dtype=float), lambda z: np.ones_like(z, dtype=float)),
+    Activation("leaky_relu", "LeakyReLU", lambda v: v.leaky_relu(LEAKY_SLOPE),
+               lambda z: np.where(z > 0, z, LEAKY_SLOPE * z), lambda z: np.where(z > 0, 1.0, LEAKY_SLOPE)),
+)}
+
+
+def get_activation(name: str) -> Activation:
+    """The table's entry for `name`, or a ValueError listing the valid names."""
+    try:
+        return ACTIVATIONS[name]
+    except (KeyError, TypeError):
+        raise ValueError(f"unknown activation {name!r}; choose one of {', '.join(ACTIVATIONS)}") from None
+
+
+def _resolve_activation(activation_: str | bool, nonlin: bool | None, where: str) -> str:
+    """The activation name from `activation=` or micrograd's `nonlin=` (True is
+    relu, False linear; a bool given positionally, as micrograd's
+    `Neuron(nin, False)`, means the same)."""
+    if nonlin is not None:
+        if activation_ != "relu":
+            raise TypeError(f"{where}: give activation= or micrograd's nonlin=, not both")
+        activation_ = bool(nonlin)
+    if isinstance(activation_, bool):
+        return "relu" if activation_ else "linear"
+    return get_activation(activation_).name
+
+
+# ---- initialisation ------------------------------------------------------------
+
+INITS = ("uniform", "xavier", "he")
+
+
+class _Sampler:
+    """uniform(lo, hi) and normal(std) draws from Python's `random` (module or
+    `random.Random`) or a NumPy Generator/RandomState, one float at a time, so a
+    model consumes its random numbers in parameter order whatever the source."""
+
+    def __init__(self, seed: int | None, rng: Any) -> None:
+        if seed is not None and rng is not None:
+            raise TypeError("give seed= or rng=, not both")
+        if seed is not None:
+            if isinstance(seed, bool) or not isinstance(seed, numbers.Integral):
+                raise TypeError(f"seed must be an int, got {type(seed).__name__}: {seed!r}")
+            rng = random.Random(seed)  # the numbers random.seed(seed) gives, as micrograd's demo seeds
+        self.rng = random if rng is None else rng
+        self.numpy = isinstance(rng, (np.random.Generator, np.random.RandomState))
+        if not self.numpy and not hasattr(self.rng, "gauss"):
+            raise TypeError(f"rng must be a random.Random or a NumPy Generator/RandomState, got {type(rng).__name__}")
+
+    def uniform(self, lo: float, hi: float) -> float:
+        return float(self.rng.uniform(lo, hi))
+
+    def normal(self, std: float) -> float:
+        return float(self.rng.normal(0.0, std)) if self.numpy else self.rng.gauss(0.0, std)
+
+
+def _sampler(seed: int | None, rng: Any) -> _Sampler:
+    """One sampler for a whole model: a parent passes its own to its children as `rng`."""
+    return rng if isinstance(rng, _Sampler) and seed is None else _Sampler(seed, rng)
+
+
+def _initial_weights(nin: int, fan_out: int, init: str, sampler: _Sampler) -> tuple[list[float], float]:
+    """(weights, bias) for one neuron. uniform: micrograd's w ~ U(−1, 1), b = 0;
+    xavier (Glorot): w ~ U(±√(6 / (nin + fan_out))), b = 0; he: w ~ N(0, 2 / nin), b = 0."""
+    if init == "uniform":
+        return [sampler.uniform(-1.0, 1.0) for _ in range(nin)], 0.0
+    if init == "xavier":
+        bound = math.sqrt(6.0 / (nin + fan_out))
+        return [sampler.uniform(-bound, bound) for _ in range(nin)], 0.0
+    if init == "he":
+        std = math.sqrt(2.0 / nin)
+        return [sampler.normal(std) for _ in range(nin)], 0.0
+    raise ValueError(f"unknown init {init!r}; choose one of {', '.join(INITS)}")
+
+
+def _count(value: Any, name: str, where: str, minimum: int = 1) -> int:
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < minimum:
+        raise ValueError(f"{where}: {name} must be an integer >= {minimum}, got {value!r}")
+    return int(value)
+
+
+# ---- the modules ---------------------------------------------------------------
+
+class Neuron(Module):
+    """One unit: a = g(in), in = Σᵢ wᵢ xᵢ + b (the seeds' in_j and z_j).
+
+    `Neuron(nin, activation="relu")`; micrograd's `Neuron(nin, nonlin=True)`
+    works too. `init`: "uniform" (micrograd's), "xavier" (uses `fan_out`, which
+    `Layer` sets to its width) or "he"; `seed` or `rng` make it repeatable,
+    otherwise Python's `random` is used, as in micrograd.
+    """
+
+    def __init__(self, nin: int, activation: str | bool = "relu", *, nonlin: bool | None = None,
+                 init: str = "uniform", fan_out: int = 1, seed: int | None = None, rng: Any = None) -> None:
+        nin = _count(nin, "nin", "Neuron")
+        self.activation = _resolve_activation(activation, nonlin, "Neuron")
+        self.nonlin = self.activation != "linear"  # micrograd's attribute
+        w, b = _initial_weights(nin, _count(fan_out, "fan_out", "Neuron"), init, _sampler(seed, rng))
+        self.w = [Value(wi) for wi in w]
+        self.b = Value(b)
+        self._apply = ACTIVATIONS[self.activation].apply
+        self._assign_names()
+
+    @property
+    def nin(self) -> int:
+        return len(self.w)
+
+    def __call__(self, x: Sequence[Any] | Any) -> Value:
+        """g(Σᵢ wᵢ xᵢ + b) for inputs `x`, numbers or Values. The net input is one
+        n-ary sum node labelled "in", the activation's output is labelled "a";
+        both are scoped to this neuron's name (the graph picture groups them)."""
+        if isinstance(x, (Value, numbers.Real)):
+            x = (x,)  # one input, as micrograd's single-neuron layers pass on
+        if len(x) != len(self.w):
+            raise ValueError(f"{self!r} ({self._scope or 'neuron'}): expected {len(self.w)} inputs, got {len(x)}")
+        net = autograd.sum([wi * xi for wi, xi in zip(self.w, x)] + [self.b])
+        net.label = "in"
+        net.scope = self._scope
+        if not self.nonlin:
+            return net  # linear: the output is the net input itself
+        out = self._apply(net)
+        out.label = "a"
+        out.scope = self._scope
+        return out
+
+    def __repr__(self) -> str:
+        return f"{ACTIVATIONS[self.activation].title}Neuron({len(self.w)})"
+
+
+class Layer(Module):
+    """`nout` neurons reading the same `nin` inputs. A call returns a list of
+    outputs, or a single Value when `nout == 1` (as micrograd's)."""
+
+    def __init__(self, nin: int, nout: int, activation: str | bool = "relu", *, nonlin: bool | None = None,
+                 init: str = "uniform", seed: int | None = None, rng: Any = None) -> None:
+        nout = _count(nout, "nout", "Layer")
+        activation_ = _resolve_activation(activation, nonlin, "Layer")
+        sampler = _sampler(seed, rng)
+        self.neurons = [Neuron(nin, activation_, init=init, fan_out=nout, rng=sampler) for _ in range(nout)]
+        self._assign_names()
+
+    @property
+    def activation(self) -> str:
+        return self.neurons[0].activation
+
+    def forward(self, x: Sequence[Any]) -> list[Value]:
+        """Every neuron's output, always as a list."""
+        return [n(x) for n in self.neurons]
+
+    def __call__(self, x: Sequence[Any]) -> Value | list[Value]:
+        out = self.forward(x)
+        return out[0] if len(out) == 1 else out
+
+    def __repr__(self) -> str:
+        return f"Layer of [{_runs(self.neurons)}]"
+
+
+class MLP(Module):
+    """A multi-layer perceptron: `MLP(nin, nouts)` stacks `Layer(sizes[i], sizes[i + 1])`
+    for sizes = [nin, *nouts]. Hidden layers use `activation`, the last
+    `out_activation` (micrograd: relu, then linear). One random source, used in
+    parameter order, initialises the whole model: the same `seed` gives the same
+    model, and `random.seed(k)` then `MLP(...)` gives micrograd's `MLP(...)`."""
+
+    def __init__(self, nin: int, nouts: Sequence[int], activation: str = "relu", out_activation: str = "linear",
+                 *, init: str = "uniform", seed: int | None = None, rng: Any = None) -> None:
+        nin = _count(nin, "nin", "MLP")
+        if isinstance(nouts, (str, bytes)) or not isinstance(nouts, Sequence) or not nouts:
+            raise ValueError(f"MLP: nouts must be a non-empty list of layer widths, got {nouts!r}")
+        sizes = [nin, *(_count(n, "each width in nouts", "MLP") for n in nouts)]
+        hidden, last = get_activation(activation).name, get_activation(out_activation).name
+        sampler = _sampler(seed, rng)
+        self.layers = [Layer(sizes[i], sizes[i + 1], last if i == len(nouts) - 1 else hidden,
+                             init=init, rng=sampler) for i in range(len(nouts))]
+        self._assign_names()
+
+    def __call__(self, x: Sequence[Any]) -> Value | list[Value]:
+        for layer in self.layers:
+            x = layer.forward(x)
+        return x[0] if len(x) == 1 else x
+
+    def __repr__(self) -> str:
+        return f"MLP of [{', '.join(repr(layer) for layer in self.layers)}]"
+
+
+def _runs(items: Sequence[Any]) -> str:
+    """micrograd's list of reprs, with a run of equal ones written once:
+    `ReLUNeuron(2) × 16` instead of sixteen copies."""
+    texts = [repr(item) for item in items]
+    parts: list[str] = []
+    i = 0
+    while i < len(texts):
+        j = i
+        while j < len(texts) and texts[j] == texts[i]:
+            j += 1
+        parts.append(texts[i] if j - i == 1 else f"{texts[i]} × {j - i}")
+        i = j
+    return ", ".join(parts)

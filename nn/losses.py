@@ -1,0 +1,220 @@
+"""Losses on Values: model outputs (Values) against targets (plain numbers).
+
+| loss | outputs, targets | reduction |
+|---|---|---|
+| `half_sse` | any shape, same shape | E = ½ Σ (y − a)², **summed** over units and samples (the seeds' E) |
+| `mse` | any shape, same shape | mean of (y − a)² over every element (PyTorch's `MSELoss`) |
+| `hinge` | one score per sample, labels ±1 (0 counts as −1) | mean of max(0, 1 − y·s) (micrograd's max-margin loss) |
+| `binary_cross_entropy` | one probability (or logit) per sample, targets in [0, 1] | mean |
+| `softmax_cross_entropy` | one list of logits per sample, class indices | mean |
+| `l2` | parameters, alpha | α Σ p² (micrograd's `reg_loss`) |
+
+"Any shape" is what the models return: a Value (one output), a list of Values
+(one sample's outputs, or one output for each of a batch of samples), or a list
+of such lists (a batch); targets must have the same shape. Targets are constants:
+no gradient flows into them.
+
+`half_sse` sums over a batch, as seed 001 adds a mini-batch's gradients up
+before one step; the others average, as PyTorch's losses do by default.
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any
+
+import numpy as np
+
+import autograd
+from autograd import Constant, Value
+
+# log(p) is clamped below at −100 (PyTorch's BCELoss does the same), so p = 0
+# costs 100 nats and a finite gradient of 0 instead of an infinite loss.
+_LOG_FLOOR = -100.0
+_P_FLOOR = math.exp(_LOG_FLOOR)
+
+
+# ---- shapes ----------------------------------------------------------------------
+
+def _flatten(outputs: Any, where: str) -> tuple[list[Value], tuple[int, ...]]:
+    """The Values of `outputs` (a Value, or nested lists of them) in order, and their shape."""
+    if isinstance(outputs, Value):
+        return [outputs], ()
+    if isinstance(outputs, (list, tuple)):
+        if not outputs:
+            raise ValueError(f"{where}: outputs are empty")
+        parts = [_flatten(o, where) for o in outputs]
+        shapes = {shape for _, shape in parts}
+        if len(shapes) != 1:
+            raise ValueError(f"{where}: outputs are ragged (rows of shapes {sorted(shapes)})")
+        return [v for values, _ in parts for v in values], (len(outputs), *shapes.pop())
+    raise TypeError(f"{where}: outputs must be Values or lists of Values, got {type(outputs).__name__}")
+
+
+def _targets(targets: Any, where: str) -> np.ndarray:
+    try:
+        array = np.asarray(targets, dtype=float)
+    except (TypeError, ValueError):
+        raise TypeError(f"{where}: targets must be numbers or (nested) lists of numbers, got {targets!r}") from None
+    if not np.all(np.isfinite(array)):
+        raise ValueError(f"{where}: targets must be finite, got {targets!r}")
+    return array
+
+
+def _pairs(outputs: Any, targets: Any, where: str) -> tuple[list[Value], list[float]]:
+    """Outputs and targets flattened side by side, after checking they have one shape."""
+    values, shape = _flatten(outputs, where)
+    ys = _targets(targets, where)
+    if ys.shape != shape:
+        raise ValueError(f"{where}: outputs have shape {shape} but targets have shape {ys.shape}")
+    return values, ys.ravel().tolist()
+
+
+def _per_sample(outputs: Any, where: str) -> list[Value]:
+    """One output per sample: a Value, or a flat list of Values (a batch)."""
+    values, shape = _flatten(outputs, where)
+    if len(shape) > 1:
+        raise ValueError(f"{where}: expected one output per sample (a Value or a list of Values), got shape {shape}")
+    return values
+
+
+def _mean(terms: list[Value]) -> Value:
+    return autograd.sum(terms) * (1.0 / len(terms))
+
+
+# ---- regression --------------------------------------------------------------------
+
+def half_sse(outputs: Any, targets: Any) -> Value:
+    """E = ½ Σ (y − a)²: the seeds' error, summed over output units and over a
+    batch. Its gradient is ∂E/∂a = a − y, so the Δ rules need no extra factor."""
+    values, ys = _pairs(outputs, targets, "half_sse")
+    return autograd.sum([(y - a) ** 2 for a, y in zip(values, ys)]) * 0.5
+
+
+def mse(outputs: Any, targets: Any) -> Value:
+    """Mean of (y − a)² over every element (PyTorch's `MSELoss()`)."""
+    values, ys = _pairs(outputs, targets, "mse")
+    return _mean([(y - a) ** 2 for a, y in zip(values, ys)])
+
+
+# ---- classification ------------------------------------------------------------------
+
+def hinge(scores: Any, labels: Any) -> Value:
+    """micrograd's max-margin loss, mean over samples of max(0, 1 − y·s).
+
+    `scores` holds one score per sample; `labels` are ±1. A label 0 counts as −1,
+    so the {0, 1} labels of `make_moons` work as they are."""
+    _per_sample(scores, "hinge")
+    values, ys = _pairs(scores, labels, "hinge")
+    signs = []
+    for y in ys:
+        if y not in (-1.0, 0.0, 1.0):
+            raise ValueError(f"hinge: labels must be -1 or 1 (0 counts as -1), got {y!r}")
+        signs.append(1.0 if y > 0 else -1.0)
+    return _mean([(1.0 - y * s).relu() for s, y in zip(values, signs)])
+
+
+def binary_cross_entropy(outputs: Any, targets: Any, from_logits: bool = False) -> Value:
+    """Mean over samples of −[y log p + (1 − y) log(1 − p)], targets y in [0, 1].
+
+    With `from_logits=True` the outputs are logits z (p = σ(z)) and the loss is
+    softplus(z) − y·z, which is exact and finite for every z (its gradient is
+    σ(z) − y). For probabilities, log p is clamped at −100 as PyTorch's BCELoss
+    does, so p = 0 or 1 gives a finite loss."""
+    if from_logits:
+        return binary_cross_entropy_with_logits(outputs, targets)
+    values, ys = _pairs(outputs, targets, "binary_cross_entropy")
+    _check_probabilities(ys, "binary_cross_entropy")
+    terms = []
+    for p, y in zip(values, ys):
+        if not 0.0 <= p.data <= 1.0:
+            raise ValueError(f"binary_cross_entropy: outputs must be probabilities in [0, 1], got {p.data!r} "
+                             "(pass from_logits=True for logits)")
+        terms.append(-(y * _clamped_log(p) + (1.0 - y) * _clamped_log(1.0 - p)))
+    return _mean(terms)
+
+
+def binary_cross_entropy_with_logits(logits: Any, targets: Any) -> Value:
+    """`binary_cross_entropy(logits, targets, from_logits=True)` (PyTorch's name):
+    mean of softplus(z) − y·z, the stable form of −[y log σ(z) + (1 − y) log(1 − σ(z))]."""
+    values, ys = _pairs(logits, targets, "binary_cross_entropy_with_logits")
+    _check_probabilities(ys, "binary_cross_entropy_with_logits")
+    return _mean([z.softplus() - y * z for z, y in zip(values, ys)])
+
+
+def _check_probabilities(ys: list[float], where: str) -> None:
+    for y in ys:
+        if not 0.0 <= y <= 1.0:
+            raise ValueError(f"{where}: targets must lie in [0, 1], got {y!r}")
+
+
+def _clamped_log(p: Value) -> Value:
+    """log p, or the constant −100 (gradient 0) where p < e^−100."""
+    return p.log() if p.data >= _P_FLOOR else Constant(_LOG_FLOOR)
+
+
+def softmax_cross_entropy(logits: Any, labels: Any) -> Value:
+    """Multi-class cross-entropy, −log softmax(z)_y, mean over samples.
+
+    `logits`: one sample's list of Values, or a list of such lists; `labels`: the
+    class index (or one per sample). Stable: with m = max z (a constant, which
+    leaves softmax unchanged), −log softmax(z)_y = log Σⱼ e^(zⱼ − m) − (z_y − m),
+    where every e^(zⱼ − m) ≤ 1 and the sum is ≥ 1."""
+    values, shape = _flatten(logits, "softmax_cross_entropy")
+    if len(shape) == 1:
+        rows, labels = [values], [labels]
+    elif len(shape) == 2:
+        rows = [values[i * shape[1]:(i + 1) * shape[1]] for i in range(shape[0])]
+    else:
+        raise ValueError(f"softmax_cross_entropy: logits must be a list of Values or a list of such lists, "
+                         f"got shape {shape}")
+    if isinstance(labels, np.ndarray):
+        labels = labels.tolist()
+    if not isinstance(labels, Sequence) or len(labels) != len(rows):
+        raise ValueError(f"softmax_cross_entropy: expected {len(rows)} class label(s), got {labels!r}")
+    return _mean([_cross_entropy(row, _class_index(y, len(row))) for row, y in zip(rows, labels)])
+
+
+def _cross_entropy(zs: list[Value], y: int) -> Value:
+    m = max(z.data for z in zs)
+    shifted = [z - m for z in zs]
+    # log Σ e^(zⱼ − m) − (z_y − m): adding m back before subtracting z_y would
+    # cancel catastrophically when |m| is large.
+    return autograd.sum([s.exp() for s in shifted]).log() - shifted[y]
+
+
+def _class_index(y: Any, classes: int) -> int:
+    if isinstance(y, bool) or not isinstance(y, numbers.Integral) or not 0 <= y < classes:
+        raise ValueError(f"softmax_cross_entropy: a label must be a class index in 0..{classes - 1}, got {y!r}")
+    return int(y)
+
+
+# ---- regularisation ------------------------------------------------------------------
+
+def l2(parameters: Iterable[Value], alpha: float) -> Value:
+    """The L2 penalty α Σ p² (micrograd's `reg_loss`); add it to a loss. Its
+    gradient 2αp is SGD's `weight_decay` with weight_decay = 2α."""
+    if not isinstance(alpha, numbers.Real) or not math.isfinite(alpha) or alpha < 0:
+        raise ValueError(f"l2: alpha must be a finite number >= 0, got {alpha!r}")
+    params = list(parameters)
+    for i, p in enumerate(params):
+        if not isinstance(p, Value):
+            raise TypeError(f"l2: parameter {i} must be a Value, got {type(p).__name__}")
+    return autograd.sum([p * p for p in params]) * float(alpha) if params else Value(0.0)
+
+
+# The losses by name, for `nn.fit(loss="hinge")` and the command line.
+LOSSES: dict[str, Callable[..., Value]] = {f.__name__: f for f in (
+    half_sse, mse, hinge, binary_cross_entropy, binary_cross_entropy_with_logits, softmax_cross_entropy)}
+
+
+def get_loss(loss: str | Callable[..., Value]) -> Callable[..., Value]:
+    """A loss function from its name (or the function itself)."""
+    if callable(loss):
+        return loss
+    try:
+        return LOSSES[loss]
+    except (KeyError, TypeError):
+        raise ValueError(f"unknown loss {loss!r}; choose one of {', '.join(LOSSES)} or pass a function") from None

@@ -1,0 +1,179 @@
+"""`Module`: the base of every model, with named parameters, `state_dict` and save/load.
+
+As in PyTorch, a module finds its parameters in its own attributes, in the order
+they were set: a `Value` attribute `b` is the parameter `b`, a list `w` of
+Values gives `w.0`, `w.1`, ..., and a sub-module (or a list of them, such as
+`layers`) adds its own names under a dotted prefix (`layers.0.neurons.3.w.1`).
+For micrograd's models that order is micrograd's `parameters()` order.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import numbers
+import os
+import tempfile
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+from autograd import Value
+
+
+class Module:
+    """Base class: `parameters()`, `named_parameters()`, `zero_grad()`,
+    `state_dict()` / `load_state_dict()` and `save()` / `load()` as JSON."""
+
+    # ---- parameters ----------------------------------------------------------
+    def _members(self) -> Iterator[tuple[str, Module | Value]]:
+        """The parameters and sub-modules held directly by this module, with their
+        names relative to it, in attribute order (lists give `name.i`)."""
+        for name, member in vars(self).items():
+            if name.startswith("_"):
+                continue
+            if isinstance(member, (Value, Module)):
+                yield name, member
+            elif isinstance(member, (list, tuple)):
+                for i, item in enumerate(member):
+                    if isinstance(item, (Value, Module)):
+                        yield f"{name}.{i}", item
+
+    def named_parameters(self, prefix: str = "") -> list[tuple[str, Value]]:
+        """(dotted name, parameter) pairs, in `parameters()` order."""
+        out: list[tuple[str, Value]] = []
+        for name, member in self._members():
+            if isinstance(member, Module):
+                out.extend(member.named_parameters(f"{prefix}{name}."))
+            else:
+                out.append((prefix + name, member))
+        return out
+
+    def parameters(self) -> list[Value]:
+        """Every trainable Value of the module, in micrograd's order."""
+        return [p for _, p in self.named_parameters()]
+
+    def zero_grad(self) -> None:
+        """Sets every parameter's gradient to 0 (leaves accumulate across `backward()` calls)."""
+        for p in self.parameters():
+            p.grad = 0.0
+
+    def _assign_names(self, prefix: str = "") -> None:
+        """Labels every parameter with its `named_parameters()` name and scopes it
+        to the module that owns it directly (a neuron: `layers.0.neurons.3`). A
+        model calls this on itself when built; a parent renames its children."""
+        scope = prefix[:-1]
+        for name, member in self._members():
+            if isinstance(member, Module):
+                member._assign_names(f"{prefix}{name}.")
+            else:
+                member.label = prefix + name
+                member.scope = scope
+        self._scope = scope
+
+    # ---- state -----------------------------------------------------------------
+    def state_dict(self) -> dict[str, float]:
+        """{parameter name: value}, plain floats in `named_parameters()` order (JSON-serialisable)."""
+        return {name: p.data for name, p in self.named_parameters()}
+
+    def load_state_dict(self, state_dict: Mapping[str, Any]) -> None:
+        """Sets every parameter from `state_dict`. Everything is checked before
+        anything changes: a missing or unexpected name is a KeyError naming it, a
+        value that is not a finite real number (a string, a bool, None, NaN, inf)
+        a ValueError naming it; the model is then left exactly as it was."""
+        values = self._validated(state_dict)
+        for (_, p), value in zip(self.named_parameters(), values):
+            p.data = value
+
+    def _validated(self, state_dict: Mapping[str, Any]) -> list[float]:
+        """The values of `state_dict` in parameter order, or the first error found."""
+        if not isinstance(state_dict, Mapping):
+            raise TypeError(f"load_state_dict: expected a mapping of parameter name to number, "
+                            f"got {type(state_dict).__name__}")
+        names = [name for name, _ in self.named_parameters()]
+        missing = [n for n in names if n not in state_dict]
+        unexpected = [k for k in state_dict if k not in set(names)]
+        if missing or unexpected:
+            parts = []
+            if missing:
+                parts.append(f"missing {_listing(missing)}")
+            if unexpected:
+                parts.append(f"unexpected {_listing(unexpected)}")
+            raise KeyError(f"load_state_dict: {'; '.join(parts)}")
+        return [_finite_real(state_dict[n], n) for n in names]
+
+    def save(self, path: str | os.PathLike[str]) -> None:
+        """Writes `state_dict()` to `path` as JSON, atomically: to a temporary file
+        in the same directory, flushed to disk, then renamed over `path`
+        (`os.replace`), so a crash leaves either the old file or the new one."""
+        state = self.state_dict()
+        for name, value in state.items():
+            if not math.isfinite(value):
+                raise ValueError(f"save: parameter {name!r} is {value!r}; JSON holds only finite numbers")
+        _write_atomically(os.fspath(path), json.dumps(state, indent=1) + "\n")
+
+    def load(self, path: str | os.PathLike[str]) -> None:
+        """Loads parameters saved by `save` into this model. A file that is not
+        valid JSON (truncated, corrupt) or not a JSON object is a ValueError; the
+        contents are validated as by `load_state_dict`; on any error nothing changes."""
+        path = os.fspath(path)
+        with open(path, "rb") as f:
+            raw = f.read()
+        try:
+            state = json.loads(raw, object_pairs_hook=_unique_keys)
+        except ValueError as err:  # JSONDecodeError and UnicodeDecodeError are ValueErrors
+            raise ValueError(f"load: {path} is not valid JSON (truncated or corrupt?): {err}") from None
+        if not isinstance(state, dict):
+            raise ValueError(f"load: {path} holds a JSON {type(state).__name__}, not an object of name: number")
+        self.load_state_dict(state)
+
+    # ---- display -----------------------------------------------------------------
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}()"
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """A JSON object as a dict, refusing a key given twice (which json would quietly overwrite)."""
+    out: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in out:
+            raise ValueError(f"the key {key!r} appears twice")
+        out[key] = value
+    return out
+
+
+def _finite_real(value: Any, name: str) -> float:
+    # bool is an int to Python, but True as a weight is a mistake, not a number.
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise ValueError(f"load_state_dict: {name!r} must be a number, got {type(value).__name__}: {value!r}")
+    try:
+        value = float(value)
+    except OverflowError:  # an int beyond the float range
+        value = math.inf
+    if not math.isfinite(value):
+        raise ValueError(f"load_state_dict: {name!r} must be finite, got {value!r}")
+    return value
+
+
+def _listing(names: list[str], limit: int = 5) -> str:
+    shown = ", ".join(repr(n) for n in names[:limit])
+    more = f" and {len(names) - limit} more" if len(names) > limit else ""
+    return f"{len(names)} key(s): {shown}{more}"
+
+
+def _write_atomically(path: str, text: str) -> None:
+    directory = os.path.dirname(os.path.abspath(path))
+    fd, tmp = tempfile.mkstemp(dir=directory, prefix=f".{os.path.basename(path)}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(text)
+            f.flush()
+            os.fsync(f.fileno())
+        # mkstemp makes the file private (0600); keep the mode of the file it replaces.
+        os.chmod(tmp, os.stat(path).st_mode & 0o7777 if os.path.exists(path) else 0o644)
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except FileNotFoundError:
+            pass
+        raise

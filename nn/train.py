@@ -1,0 +1,164 @@
+"""`fit`: the training loop people recognise, with a history and a progress bar.
+
+Each step: forward the batch, compute the loss (plus an optional L2 penalty),
+`zero_grad()`, `backward()`, `optimizer.step()`, exactly as micrograd's demo
+and a PyTorch loop do.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+import numbers
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from tqdm.auto import tqdm
+
+from autograd import Value
+
+from . import losses
+from .data import RNG, batches, generator
+from .module import Module
+from .optim import SGD, Optimizer
+
+
+@dataclass
+class History:
+    """Per epoch: `loss`, the mean of the epoch's step losses (with the L2
+    penalty, if any), and `accuracy`, the fraction of the epoch's samples
+    classified correctly by the forward passes made during it (before each
+    step's update, as micrograd's demo prints it); `lr`, the learning rate used."""
+
+    loss: list[float] = field(default_factory=list)
+    accuracy: list[float] = field(default_factory=list)
+    lr: list[float] = field(default_factory=list)
+
+    def __len__(self) -> int:
+        return len(self.loss)
+
+
+# For one output per sample: the score above which a sample counts as class 1,
+# by what the loss makes the output mean. Other losses on one output use the
+# midpoint of the labels (0.5 for {0, 1}, 0 for ±1); several outputs, the argmax.
+_THRESHOLDS: dict[Callable[..., Value], float] = {
+    losses.hinge: 0.0,  # a margin score: its sign is the class
+    losses.binary_cross_entropy: 0.5,  # a probability
+    losses.binary_cross_entropy_with_logits: 0.0,  # a logit: σ(z) > 0.5 ⟺ z > 0
+}
+
+
+def _threshold(loss: Callable[..., Value], y: np.ndarray) -> float:
+    if isinstance(loss, functools.partial):
+        if loss.func is losses.binary_cross_entropy and loss.keywords.get("from_logits"):
+            return 0.0
+        loss = loss.func
+    if loss in _THRESHOLDS:
+        return _THRESHOLDS[loss]
+    return (float(y.min()) + float(y.max())) / 2.0
+
+
+def _correct(outputs: list[Any], targets: np.ndarray, threshold: float) -> int:
+    """How many samples the outputs classify correctly."""
+    if isinstance(outputs[0], Value):  # one output per sample
+        scores = np.array([o.data for o in outputs])
+        return int(np.sum((scores > threshold) == (targets > threshold)))
+    predicted = np.array([int(np.argmax([o.data for o in row])) for row in outputs])
+    truth = targets if targets.ndim == 1 else np.argmax(targets, axis=1)  # class indices or one-hot rows
+    return int(np.sum(predicted == truth))
+
+
+def _show_progress(progress: bool | None) -> bool:
+    if progress is None:
+        return sys.stderr.isatty()  # a terminal; tqdm.auto draws a widget in Jupyter when forced on
+    if not isinstance(progress, bool):
+        raise TypeError(f"fit: progress must be None, True or False, got {progress!r}")
+    return progress
+
+
+def fit(model: Module, X: Any, y: Any, loss: str | Callable[..., Value] = "half_sse",
+        optimizer: Optimizer | None = None, epochs: int = 10, batch_size: int | None = None,
+        progress: bool | None = None, *, l2: float = 0.0, lr_schedule: Callable[[int], float] | None = None,
+        seed: int | None = None, rng: RNG | None = None) -> History:
+    """Trains `model` on `X` (n samples × features) and `y` (n targets) and
+    returns the `History` of loss and accuracy per epoch.
+
+    - `loss`: a function `loss(outputs, targets) -> Value` or its name in
+      `nn.losses.LOSSES` ("half_sse", "mse", "hinge", "binary_cross_entropy",
+      "binary_cross_entropy_with_logits", "softmax_cross_entropy"). Targets are
+      passed as the loss expects them: for one output per sample, `y[batch]`.
+    - `optimizer`: default `SGD(model.parameters(), lr=0.1)`.
+    - `batch_size`: None, full batch (one step per epoch); 1, online learning;
+      k, mini-batches of k drawn without replacement, reshuffled every epoch
+      from `seed`/`rng` (NumPy's global generator when neither is given).
+    - `l2`: adds `nn.losses.l2(model.parameters(), l2)`, α Σ p², to every step's loss.
+    - `lr_schedule(epoch) -> lr` sets `optimizer.lr` before each epoch
+      (micrograd's demo: `lambda k: 1.0 - 0.9 * k / 100`).
+    - `progress`: a tqdm bar with the running loss; None shows it only when
+      stderr is a terminal, True or False force it.
+    """
+    loss_fn = losses.get_loss(loss)
+    X, y = _dataset(X, y)
+    epochs = _epochs(epochs)
+    optimizer = optimizer if optimizer is not None else SGD(model.parameters(), lr=0.1)
+    l2_alpha = _l2_alpha(l2)
+    params = model.parameters()
+    source = generator(seed, rng)
+    threshold = _threshold(loss_fn, y) if y.ndim == 1 else 0.0
+    inputs = X.tolist()  # plain floats: the fastest operands for Values
+    history = History()
+    with tqdm(range(epochs), desc="fit", unit="epoch", disable=not _show_progress(progress)) as bar:
+        for epoch in bar:
+            if lr_schedule is not None:
+                optimizer.lr = lr_schedule(epoch)
+            total, correct, steps = 0.0, 0, 0
+            for batch in batches(len(X), batch_size, rng=source):
+                outputs = [model(inputs[i]) for i in batch]
+                step_loss = loss_fn(outputs, _targets(y, batch, outputs))
+                if l2_alpha:
+                    step_loss = step_loss + losses.l2(params, l2_alpha)
+                optimizer.zero_grad()
+                step_loss.backward()
+                optimizer.step()
+                total += step_loss.data
+                steps += 1
+                correct += _correct(outputs, y[batch], threshold)
+                bar.set_postfix(loss=f"{total / steps:.4g}", refresh=False)
+            history.loss.append(total / steps)
+            history.accuracy.append(correct / len(X))
+            history.lr.append(optimizer.lr)
+            bar.set_postfix(loss=f"{history.loss[-1]:.4g}", acc=f"{history.accuracy[-1]:.3f}")
+    return history
+
+
+def _targets(y: np.ndarray, batch: np.ndarray, outputs: list[Any]) -> Any:
+    """The batch's targets: class indices stay ints (softmax_cross_entropy), the rest floats."""
+    rows = y[batch]
+    return rows.tolist() if rows.dtype.kind in "iu" and not isinstance(outputs[0], Value) else rows.astype(float)
+
+
+def _dataset(X: Any, y: Any) -> tuple[np.ndarray, np.ndarray]:
+    X, y = np.asarray(X), np.asarray(y)
+    if X.ndim != 2 or X.shape[0] == 0:
+        raise ValueError(f"fit: X must be a non-empty 2-d array (samples × features), got shape {X.shape}")
+    if y.ndim not in (1, 2) or y.shape[0] != X.shape[0]:
+        raise ValueError(f"fit: y must hold one target (or row of targets) per sample: X has {X.shape[0]} "
+                         f"samples, y has shape {y.shape}")
+    if y.dtype.kind not in "iub":
+        y = y.astype(float)
+    return X.astype(float), y
+
+
+def _epochs(epochs: Any) -> int:
+    if isinstance(epochs, bool) or not isinstance(epochs, numbers.Integral) or epochs < 0:
+        raise ValueError(f"fit: epochs must be an integer >= 0, got {epochs!r}")
+    return int(epochs)
+
+
+def _l2_alpha(alpha: Any) -> float:
+    if isinstance(alpha, bool) or not isinstance(alpha, numbers.Real) or not math.isfinite(alpha) or alpha < 0:
+        raise ValueError(f"fit: l2 must be a finite number >= 0, got {alpha!r}")
+    return float(alpha)
