@@ -32,7 +32,6 @@ import math
 import os
 import re
 import shutil
-import tempfile
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -42,6 +41,7 @@ import graphviz
 
 from .check import CheckReport, CheckRow, check_ops
 from .engine import Constant, Value, topological_order
+from .files import write_atomically
 
 # ---- when Graphviz's dot is missing ---------------------------------------------
 
@@ -679,37 +679,7 @@ def render(root: Value, path: str | os.PathLike[str], **draw_dot_kwargs: Any) ->
         graph = draw_dot(root, **draw_dot_kwargs)
         return graph.source.encode("utf-8") if fmt == "dot" else graph.pipe(format=fmt)
 
-    _write_atomically(path, produce)
-    return path
-
-
-def _write_atomically(path: Path, produce: Callable[[], bytes]) -> None:
-    """Writes `produce()` to a temporary file in `path`'s directory (created
-    first, so an unwritable path fails before any drawing), then renames it over
-    `path`; on any error the temporary file is removed and `path` is untouched."""
-    directory = path.parent
-    try:
-        fd, tmp = tempfile.mkstemp(dir=directory, prefix=f".{path.name}.", suffix=".part")
-    except OSError as err:
-        raise type(err)(err.errno, f"render: cannot write {path}: {err.strerror}") from None
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(produce())
-        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp's file is private (0600); give the usual mode
-        try:
-            os.replace(tmp, path)
-        except OSError as err:
-            raise type(err)(err.errno, f"render: cannot write {path}: {err.strerror}") from None
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
-        raise
-
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
+    return write_atomically(path, produce, "render")
 
 
 __all__ = ["draw_dot", "render", "to_svg", "GraphDrawing", "GraphvizNotFound", "MISSING_DOT_MESSAGE",

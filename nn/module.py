@@ -13,11 +13,11 @@ import json
 import math
 import numbers
 import os
-import tempfile
 from collections.abc import Iterator, Mapping
 from typing import Any
 
 from autograd import Value
+from autograd.files import write_atomically
 
 
 class Module:
@@ -109,7 +109,8 @@ class Module:
         for name, value in state.items():
             if not math.isfinite(value):
                 raise ValueError(f"save: parameter {name!r} is {value!r}; JSON holds only finite numbers")
-        _write_atomically(os.fspath(path), json.dumps(state, indent=1) + "\n")
+        text = json.dumps(state, indent=1) + "\n"
+        write_atomically(path, text.encode, "save")
 
     def load(self, path: str | os.PathLike[str]) -> None:
         """Loads parameters saved by `save` into this model. A file that is not
@@ -160,20 +161,3 @@ def _listing(names: list[str], limit: int = 5) -> str:
     return f"{len(names)} key(s): {shown}{more}"
 
 
-def _write_atomically(path: str, text: str) -> None:
-    directory = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(dir=directory, prefix=f".{os.path.basename(path)}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
-            f.flush()
-            os.fsync(f.fileno())
-        # mkstemp makes the file private (0600); keep the mode of the file it replaces.
-        os.chmod(tmp, os.stat(path).st_mode & 0o7777 if os.path.exists(path) else 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except FileNotFoundError:
-            pass
-        raise
