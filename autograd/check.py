@@ -135,8 +135,7 @@ def gradcheck(
     for every input; `f` takes and returns Values. An input agrees when
     |analytic − numeric| <= atol + rtol·|numeric|."""
     _check_tolerances(eps, atol, rtol)
-    if isinstance(inputs, (Value, int, float)):
-        inputs = [inputs]
+    inputs = [inputs] if isinstance(inputs, (Value, int, float)) else list(inputs)  # a generator is read once
     names = [(x.label if isinstance(x, Value) and x.label else f"x{i}") for i, x in enumerate(inputs)]
     xs = [x.data if isinstance(x, Value) else _real(x, f"gradcheck: input {i}") for i, x in enumerate(inputs)]
     leaves = [Value(x) for x in xs]
@@ -147,19 +146,30 @@ def gradcheck(
     out.backward()
     report = CheckReport(f"gradcheck of {_name(f)}")
     for i, leaf in enumerate(leaves):
-        numeric = _central_difference(lambda ys: _evaluate(f, ys).data, xs, i, eps)
-        report.rows.append(CheckRow(names[i], leaf.grad, numeric, _agrees(leaf.grad, numeric, atol, rtol)))
+        numeric, note = _difference(lambda ys: _evaluate(f, ys).data, xs, i, eps)
+        report.rows.append(CheckRow(names[i], leaf.grad, numeric, _agrees(leaf.grad, numeric, atol, rtol), note))
     if raise_on_fail and not report.ok:
         raise GradcheckError(report)
     return report
 
 
-def _central_difference(fn: Callable[[list[float]], float], xs: Sequence[float], i: int, eps: float) -> float:
-    """∂fn/∂xs[i] ≈ (fn(.., xᵢ + eps, ..) − fn(.., xᵢ − eps, ..)) / 2 eps."""
+def _difference(fn: Callable[[list[float]], float], xs: Sequence[float], i: int, eps: float) -> tuple[float, str]:
+    """∂fn/∂xs[i] ≈ (fn(.., xᵢ + eps, ..) − fn(.., xᵢ − eps, ..)) / 2 eps, the
+    central difference (error O(eps²)). Within eps of the edge of fn's domain
+    (log at 1e-7, sqrt at 0) one side is undefined: then the one-sided difference
+    on the other side (error O(eps)), and a note saying so."""
     up, down = list(xs), list(xs)
     up[i] += eps
     down[i] -= eps
-    return (fn(up) - fn(down)) / (2 * eps)
+    at = list(xs)
+    sides = ((up, down, 2 * eps, ""), (up, at, eps, "one-sided (+)"), (at, down, eps, "one-sided (−)"))
+    for hi, lo, width, note in sides:
+        try:
+            return (fn(hi) - fn(lo)) / width, note
+        except (ValueError, ZeroDivisionError, OverflowError):
+            continue
+    raise ValueError(f"no finite difference exists at {list(xs)!r}: the function is undefined on both sides "
+                     f"of input {i} within eps={eps}")
 
 
 def check_ops(root: Value, eps: float = 1e-6, atol: float = 1e-6, rtol: float = 1e-4,
@@ -178,10 +188,10 @@ def check_ops(root: Value, eps: float = 1e-6, atol: float = 1e-6, rtol: float = 
             if i in rule.nondiff:
                 continue
             where = f"{node.label or f'#{k}'} {rule.name} ∂/∂in{i}"
-            numeric = _central_difference(lambda ys, op=rule: op.compute(*ys), xs, i, eps)
+            numeric, note = _difference(lambda ys, op=rule: op.compute(*ys), xs, i, eps)
             near_kink = i == 0 and any(abs(x - c) <= eps for c in rule.kinks)
             ok = near_kink or _agrees(local[i], numeric, atol, rtol)
-            report.rows.append(CheckRow(where, float(local[i]), numeric, ok, "at a kink" if near_kink else ""))
+            report.rows.append(CheckRow(where, float(local[i]), numeric, ok, "at a kink" if near_kink else note))
             report.nodes.append(node)
     if raise_on_fail and not report.ok:
         raise GradcheckError(report)
@@ -193,7 +203,10 @@ def check_ops(root: Value, eps: float = 1e-6, atol: float = 1e-6, rtol: float = 
 def value_and_grad(f: Callable[..., Any], argnums: int | Sequence[int] = 0) -> Callable[..., tuple[float, Any]]:
     """`f(*args) -> (f's value, its gradient)` for the arguments at `argnums`: a
     float for one index, a tuple for a tuple of indices (as JAX and HIPS autograd)."""
-    indices = (argnums,) if isinstance(argnums, int) else tuple(argnums)
+    try:
+        indices = (argnums,) if isinstance(argnums, int) else tuple(argnums)
+    except TypeError:
+        indices = ()  # not an int and not iterable: the error below names it
     if not indices or not all(isinstance(i, int) for i in indices):
         raise TypeError(f"argnums must be an int or a non-empty tuple of ints, got {argnums!r}")
 
@@ -204,7 +217,9 @@ def value_and_grad(f: Callable[..., Any], argnums: int | Sequence[int] = 0) -> C
         args = list(args)
         leaves = {}
         for i in indices:
-            leaves[i % len(args)] = args[i] = Value(_real(args[i], f"{_name(f)}: argument {i}"))
+            j = i % len(args)  # argnums may repeat a position, or name it from the end
+            if j not in leaves:
+                leaves[j] = args[j] = Value(_real(args[j], f"{_name(f)}: argument {j}"))
         out = f(*args)
         if isinstance(out, Value):
             out.backward()

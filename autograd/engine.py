@@ -95,6 +95,17 @@ class Op:
     def __repr__(self) -> str:
         return f"Op({self.name!r})"
 
+    # An op is a registry entry, shared by every node that uses it: copying a
+    # graph keeps it, and pickling refers to it by name.
+    def __copy__(self) -> Op:
+        return self
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> Op:
+        return self
+
+    def __reduce__(self) -> tuple[Callable[[str], Op], tuple[str]]:
+        return _registered, (self.name,)
+
     def __call__(self, *args: Any) -> Any:
         if self.arity is not None and len(args) != self.arity:
             raise TypeError(f"{self.name} takes {self.arity} argument(s), got {len(args)}")
@@ -118,6 +129,15 @@ def _domain_error(op: Op, err: Exception, xs: Sequence[float]) -> Exception:
 
 # The table of ops by name; `ops.py` fills it, users add to it with `defop`.
 REGISTRY: dict[str, Op] = {}
+BUILTIN_NAMES: set[str] = set()  # filled by ops.py once its table is defined
+
+
+def _registered(name: str) -> Op:
+    """The registered op called `name` (for unpickling)."""
+    try:
+        return REGISTRY[name]
+    except KeyError:
+        raise KeyError(f"no op named {name!r} is registered (a custom op must be defined before loading)") from None
 
 
 def defop(
@@ -152,6 +172,9 @@ def defop(
         raise ValueError(f"defop: the name must be a non-empty string, got {name!r}")
     if name in REGISTRY and not replace:
         raise ValueError(f"defop: an op named {name!r} is already registered (pass replace=True to redefine it)")
+    if name in BUILTIN_NAMES:
+        # Value's operators and methods are bound to the built-in Op objects.
+        raise ValueError(f"defop: {name!r} is a built-in op and cannot be redefined; choose another name")
     if (vjp is None) == (derivatives is None):
         raise TypeError(f"defop({name!r}): give exactly one of vjp= or derivatives=")
     if arity == -1:
@@ -449,6 +472,18 @@ class Constant(Value):
     _inputs = ()
     _rule = None
 
+    def __init__(self, data: Any, label: str = "") -> None:
+        # Value.__init__ would assign the read-only _inputs and _rule.
+        self.data = _real(data, "Constant data")
+        self.grad = 0.0
+        if label:
+            self.label = label
+
+    def __getstate__(self) -> tuple[None, dict[str, Any]]:
+        # For copy and pickle: the slots that are set, without the read-only two.
+        names = ("data", "grad", "_label", "_scope", "_source")
+        return None, {n: getattr(self, n) for n in names if hasattr(self, n)}
+
 
 def constant(x: Any, op_name: str) -> Value:
     """A number met as an operand of `op_name` as a Constant (a Value passes
@@ -557,7 +592,7 @@ def _check_finite(node: Value, ins: Sequence[Value], grads: Sequence[Any]) -> No
         if not math.isfinite(value):
             where = node.source or "<created outside detect_anomaly>"
             raise FloatingPointError(
-                f"backward: op {node.op!r} produced a {'NaN' if math.isnan(value) else 'infinite'} gradient "
+                f"backward: op {node.op!r} produced {'a NaN' if math.isnan(value) else 'an infinite'} gradient "
                 f"for its input {i} (data={x.data!r}); the op was created at {where}"
             )
 

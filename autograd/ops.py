@@ -16,6 +16,7 @@ import operator
 from typing import Any
 
 from .engine import (
+    BUILTIN_NAMES,
     REGISTRY,
     Op,
     Value,
@@ -78,9 +79,10 @@ def _sign(x: Any) -> float:
 
 def _pow_dbase(g: Any, x: Any, y: Any) -> Any:
     """d(x^y)/dx = y x^(y-1). At x = 0 with y < 1 that is a pole: ±inf, or NaN when
-    g·y is 0 (Python's floats raise instead of returning inf, hence the case)."""
-    if x == 0 and y < 1:
-        return g * y * _INF if y != 0 else 0.0 * g
+    g·y is 0 (Python's floats raise instead of returning inf, hence the case).
+    `float()` because `==` on a Value (create_graph) is identity, not data."""
+    if float(x) == 0 and y < 1:
+        return g * y * _INF if float(y) != 0 else 0.0 * g
     return g * y * x ** (y - 1)
 
 
@@ -89,12 +91,12 @@ def _pow_dexponent(g: Any, ans: Any, x: Any) -> Any:
     for x < 0 (an integer y) it is not a real number: NaN, as PyTorch gives."""
     if x > 0:
         return g * ans * log(x)
-    return 0.0 * g if x == 0 else math.nan
+    return 0.0 * g if float(x) == 0 else math.nan
 
 
 def _sqrt_grad(g: Any, ans: Any) -> Any:
     """d sqrt(x)/dx = 1 / (2 sqrt x); +inf at x = 0."""
-    return g * 0.5 / ans if ans != 0 else g * _INF
+    return g * 0.5 / ans if float(ans) != 0 else g * _INF
 
 
 # ---- the table -------------------------------------------------------------
@@ -111,7 +113,10 @@ DIV = defop("/", _div, lambda g, ans, x, y: (g / y, -g * ans / y),
             explain=lambda x, y: "division by zero")
 NEG = defop("neg", operator.neg, lambda g, ans, x: -g,
             formula="d/dx = −1", domain=[(-5, 5)])
-POW = defop("**", _pow, lambda g, ans, x, y: (_pow_dbase(g, x, y), 0.0 * g), nondiff=(1,),
+# `float(y)`: the constant exponent stays a number under create_graph, so the
+# rule's own x ** (y - 1) is again `**` and never differentiates the exponent
+# (which would take log of a negative base).
+POW = defop("**", _pow, lambda g, ans, x, y: (_pow_dbase(g, x, float(y)), 0.0 * g), nondiff=(1,),
             formula="∂/∂x = y·x^(y−1) (y a constant)", domain=[(0.2, 3), (-3, 3)],
             explain=lambda x, y: _pow_explain(x, y))
 POWV = defop("pow", _pow, lambda g, ans, x, y: (_pow_dbase(g, x, y), _pow_dexponent(g, ans, x)),
@@ -213,6 +218,7 @@ _install()
 # ---- the table as documentation --------------------------------------------
 
 _BUILTIN_NAMES = tuple(REGISTRY)
+BUILTIN_NAMES.update(_BUILTIN_NAMES)
 
 
 def builtin_ops() -> list[Op]:
