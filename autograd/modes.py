@@ -110,10 +110,10 @@ def record(out: engine.Value) -> None:
     """Called by the engine for every new op result while any mode is on."""
     st = _state
     if st.scopes:
-        out._scope = st.scopes[-1]  # a no_grad result is a leaf made here, tagged like Value()
+        out.scope = st.scopes[-1]  # a no_grad result is a leaf made here, tagged like Value()
     if st.no_grad_depth:
         out._inputs = ()
         out._rule = None
         return
     if st.anomaly_depth:
-        out._source = _caller_site()
+        out._set_meta("source", _caller_site())

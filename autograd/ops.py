@@ -24,6 +24,7 @@ from .engine import (
     binary_method,
     defop,
     mul_method,
+    node,
     reflected_method,
     sub_method,
     unary_method,
@@ -183,6 +184,8 @@ def sum_values(values: Any) -> Any:
     values = tuple(values)
     if not values:
         return 0.0
+    if all(v.__class__ is Value for v in values):  # a neuron's net input: skip the checks and wrapping
+        return node(SUM, values, SUM.forward(*[v.data for v in values]))
     return SUM(*values)
 
 
