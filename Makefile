@@ -26,7 +26,7 @@ demo: $(STAMP) graphviz
 	$(VENV)/bin/deltagrad demo
 
 bench: $(STAMP)
-	$(PY) -m pip install --quiet '.[bench]'
+	$(PY) -m pip install --quiet -e '.[bench]'
 	$(PY) benchmarks/bench.py
 
 lint: $(STAMP)
