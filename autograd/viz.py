@@ -97,6 +97,11 @@ class GraphDrawing(graphviz.Digraph):
         with _dot_required():
             return super().render(*args, **kwargs)
 
+    def __repr__(self) -> str:
+        # Jupyter stores this beside the SVG: no memory address, so outputs are stable.
+        nodes = sum(1 for line in self.body if " [" in line and " -> " not in line)
+        return f"<GraphDrawing: {nodes} DOT nodes; draw it with .pipe() or render()>"
+
 
 # ---- text: labels are data, never markup ----------------------------------------
 

@@ -16,6 +16,7 @@ optimizers, toy data, a training loop, and the seeds' Δ rules made executable.
 - `nn.optim`: SGD and Adam.
 - `nn.data`: make_moons, make_circles, make_spiral, make_xor, batches.
 - `nn.fit`: the training loop, with a history and a progress bar.
+- `nn.plot` (import it; needs matplotlib): loss curves and decision boundaries.
 - `nn.delta`: the Monash Δ rules and seed 001's matrix form, in NumPy, and
   `compare` to set them beside autodiff and finite differences.
 """
