@@ -210,8 +210,11 @@ class Layer(Module):
         return self.neurons[0].activation
 
     def forward(self, x: Sequence[Any]) -> list[Value]:
-        """Every neuron's output, always as a list."""
-        return [n(x) for n in self.neurons]
+        """Every neuron's output, always as a list. Plain numbers among the inputs
+        become one leaf Value each (labelled x0, x1, ...), shared by every neuron:
+        the graph shows them once, as inputs, and they receive gradients."""
+        inputs = _as_inputs(x)
+        return [n(inputs) for n in self.neurons]
 
     def __call__(self, x: Sequence[Any]) -> Value | list[Value]:
         out = self.forward(x)
@@ -247,6 +250,14 @@ class MLP(Module):
 
     def __repr__(self) -> str:
         return f"MLP of [{', '.join(repr(layer) for layer in self.layers)}]"
+
+
+def _as_inputs(x: Sequence[Any] | Any) -> Sequence[Any]:
+    if isinstance(x, (Value, numbers.Real)):
+        x = (x,)
+    if all(xi.__class__ is Value for xi in x):
+        return x  # a hidden layer's input: the previous layer's outputs
+    return [xi if isinstance(xi, Value) else Value(xi, f"x{i}") for i, xi in enumerate(x)]
 
 
 def _runs(items: Sequence[Any]) -> str:

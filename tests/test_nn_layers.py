@@ -209,3 +209,22 @@ def test_an_unknown_init_is_a_value_error_listing_the_choices():
 def test_bad_sizes_are_value_errors(args):
     with pytest.raises(ValueError):
         MLP(*args)
+
+
+def test_numbers_given_to_an_mlp_become_one_shared_input_leaf_each_with_its_gradient():
+    from autograd import Constant, topological_order
+
+    model = MLP(2, [4, 1], activation="tanh", seed=3)
+    out = model([0.5, -1.0])
+    out.backward()
+    params = set(model.parameters())
+    inputs = sorted((v for v in topological_order(out) if v.is_leaf() and v not in params
+                     and not isinstance(v, Constant)), key=lambda v: v.label)
+    assert [v.label for v in inputs] == ["x0", "x1"]  # once each, not once per neuron
+    eps = 1e-6
+    for i, leaf in enumerate(inputs):
+        up, down = [0.5, -1.0], [0.5, -1.0]
+        up[i] += eps
+        down[i] -= eps
+        numeric = (model(up).data - model(down).data) / (2 * eps)
+        assert leaf.grad == pytest.approx(numeric, rel=1e-6, abs=1e-9)
