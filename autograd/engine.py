@@ -251,59 +251,6 @@ def binary_method(op: Op) -> Callable[[Value, Any], Value]:
     return method
 
 
-# `+`, `-` and `*` are most of every graph, so their methods inline the table's
-# forward (the float operator itself: a call to `operator.mul` would cost a
-# seventh of the op). The derivatives stay in the table; a test pins that each
-# method computes exactly its op's forward.
-
-def add_method(op: Op) -> Callable[[Value, Any], Value]:
-    def __add__(self: Value, other: Any) -> Value:
-        if other.__class__ is not Value:
-            other = constant(other, "+")
-        out = _new(Value)
-        out.data = self.data + other.data
-        out.grad = 0.0
-        out._inputs = (self, other)
-        out._rule = op
-        if _hooks_active:
-            _modes.record(out)
-        return out
-
-    return __add__
-
-
-def sub_method(op: Op) -> Callable[[Value, Any], Value]:
-    def __sub__(self: Value, other: Any) -> Value:
-        if other.__class__ is not Value:
-            other = constant(other, "-")
-        out = _new(Value)
-        out.data = self.data - other.data
-        out.grad = 0.0
-        out._inputs = (self, other)
-        out._rule = op
-        if _hooks_active:
-            _modes.record(out)
-        return out
-
-    return __sub__
-
-
-def mul_method(op: Op) -> Callable[[Value, Any], Value]:
-    def __mul__(self: Value, other: Any) -> Value:
-        if other.__class__ is not Value:
-            other = constant(other, "*")
-        out = _new(Value)
-        out.data = self.data * other.data
-        out.grad = 0.0
-        out._inputs = (self, other)
-        out._rule = op
-        if _hooks_active:
-            _modes.record(out)
-        return out
-
-    return __mul__
-
-
 def reflected_method(method: Callable[[Value, Any], Value], name: str) -> Callable[[Value, Any], Value]:
     """`Value.__radd__` and its kin: `number OP value`, so the number goes first."""
 

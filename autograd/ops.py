@@ -20,13 +20,10 @@ from .engine import (
     REGISTRY,
     Op,
     Value,
-    add_method,
     binary_method,
     defop,
-    mul_method,
     node,
     reflected_method,
-    sub_method,
     unary_method,
 )
 
@@ -192,8 +189,8 @@ def sum_values(values: Any) -> Any:
 # ---- the Value operators and methods, from the table -----------------------
 
 def _install() -> None:
-    for dunder, method, op in (("add", add_method(ADD), ADD), ("sub", sub_method(SUB), SUB),
-                               ("mul", mul_method(MUL), MUL), ("truediv", binary_method(DIV), DIV)):
+    for dunder, op in (("add", ADD), ("sub", SUB), ("mul", MUL), ("truediv", DIV)):
+        method = binary_method(op)
         setattr(Value, f"__{dunder}__", method)
         setattr(Value, f"__r{dunder}__", reflected_method(method, op.name))
     power, power_value = binary_method(POW), binary_method(POWV)

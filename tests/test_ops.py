@@ -267,7 +267,7 @@ def test_autograd_sum_makes_one_node_with_every_input():
     assert [x.grad for x in xs] == [1.0] * 5
 
 
-# ---- the + - * methods inline the table's forward ----------------------------
+# ---- the operators compute exactly their table forward -----------------------
 
 finite = st.floats(allow_nan=False, allow_infinity=False)
 
@@ -275,7 +275,7 @@ finite = st.floats(allow_nan=False, allow_infinity=False)
 @pytest.mark.parametrize("name", ["+", "-", "*"])
 @settings(max_examples=200, deadline=None)
 @given(x=finite, y=finite)
-def test_inlined_method_computes_exactly_its_table_forward(name, x, y):
+def test_operator_computes_exactly_its_table_forward(name, x, y):
     op = REGISTRY[name]
     spell = VALUE_FORMS[name]
     expected = op.forward(x, y)
