@@ -90,8 +90,9 @@ class Module:
             raise TypeError(f"load_state_dict: expected a mapping of parameter name to number, "
                             f"got {type(state_dict).__name__}")
         names = [name for name, _ in self.named_parameters()]
+        known = set(names)
         missing = [n for n in names if n not in state_dict]
-        unexpected = [k for k in state_dict if k not in set(names)]
+        unexpected = [k for k in state_dict if k not in known]
         if missing or unexpected:
             parts = []
             if missing:
