@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import io
 import os
+import sys
 from typing import Any
 
 import numpy as np
@@ -22,7 +23,7 @@ def _pyplot() -> Any:
         import matplotlib
     except ImportError:
         raise ImportError("plots need matplotlib: pip install matplotlib (or deltagrad[plot])") from None
-    if "matplotlib.pyplot" not in __import__("sys").modules:
+    if "matplotlib.pyplot" not in sys.modules:
         matplotlib.use("Agg")  # no display needed; Jupyter has chosen its backend already
     import matplotlib.pyplot as plt
 
