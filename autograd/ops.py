@@ -28,6 +28,7 @@ from .engine import (
 )
 
 _INF = math.inf
+LEAKY_RELU_SLOPE = 0.01  # leaky_relu's slope for x < 0 when none is given, here and in `nn`
 
 
 # ---- forwards that need more care than the float operator ------------------
@@ -54,6 +55,14 @@ def _sigmoid(x: float) -> float:
         return 1.0 / (1.0 + math.exp(-x))
     e = math.exp(x)
     return e / (1.0 + e)
+
+
+def sigmoid_array(z: Any) -> Any:
+    """The same stable σ on a NumPy array (for `nn.delta` and compiled graphs)."""
+    import numpy as np
+
+    e = np.exp(-np.abs(z))
+    return np.where(z >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
 
 
 def _softplus(x: float) -> float:
@@ -171,7 +180,7 @@ def _pow_explain(x: float, y: float) -> str:
 exp, log, sqrt, sin, cos, tanh, sigmoid, relu, softplus = EXP, LOG, SQRT, SIN, COS, TANH, SIGMOID, RELU, SOFTPLUS
 
 
-def leaky_relu(x: Any, slope: float = 0.01) -> Any:
+def leaky_relu(x: Any, slope: float = LEAKY_RELU_SLOPE) -> Any:
     return LEAKY_RELU(x, slope)
 
 
@@ -206,7 +215,7 @@ def _install() -> None:
     for op in (EXP, LOG, SQRT, SIN, COS, TANH, SIGMOID, RELU, SOFTPLUS):
         setattr(Value, op.name, unary_method(op))
 
-    def leaky_relu(self: Value, slope: float = 0.01) -> Value:
+    def leaky_relu(self: Value, slope: float = LEAKY_RELU_SLOPE) -> Value:
         return LEAKY_RELU(self, slope)
 
     Value.leaky_relu = leaky_relu
