@@ -3,7 +3,7 @@ models, plots).
 
 `write_atomically` writes a temporary file beside the file it replaces, flushes
 it to disk, then renames it over (`os.replace`): a reader, or a crash, finds the
-old file or the new one, never half of one. Two choices, and why:
+old file or the new one, never half of one. Three choices, and why:
 
 - Mode. A new file gets the mode any program's new file gets there: the
   temporary file is opened with mode 0o666 and the kernel takes off the umask
@@ -14,6 +14,11 @@ old file or the new one, never half of one. Two choices, and why:
   be safe too, but only on Linux 4.7+, and it would need this way as a fallback
   anyway; the kernel's own answer is one way everywhere. A replaced file keeps
   its mode.
+- Symlinks. Saving over `model.json -> runs/42/model.json` writes the target and
+  leaves the link, as editors and git do. The chain of links is followed, a
+  relative link from its own directory; a dangling link creates its target. The
+  temporary file goes in the target's directory: a rename stays on one file
+  system and must land on the target.
 - Failure. The temporary file is made before `produce` runs, so a place that
   cannot be written fails before any work; on any error it is removed and the
   old file is untouched.
@@ -29,19 +34,21 @@ import stat
 from collections.abc import Callable
 from pathlib import Path
 
+_MAX_LINKS = 40  # links followed before giving up, as Linux does (ELOOP)
 _NAME_ATTEMPTS = 100  # random temporary names tried; a clash is already a 1 in 2**32 chance
 
 
 def write_atomically(path: str | os.PathLike[str], produce: Callable[[], bytes], who: str) -> Path:
-    """Writes `produce()` to `path` whole or not at all (see the module's
-    docstring). `who` (the caller's name) starts the message of an OSError.
-    Returns `path`."""
-    path = Path(path)
+    """Writes `produce()` to `path`, or to the file at the end of `path`'s
+    symlinks, whole or not at all (see the module's docstring). `who` (the
+    caller's name) starts the message of an OSError. Returns `path`."""
+    path = target = Path(path)
     try:
-        mode = _mode_to_keep(path)
-        fd, tmp = _create_temporary(path, 0o666 if mode is None else mode & 0o777)
+        target = _follow_links(path)
+        mode = _mode_to_keep(target)
+        fd, tmp = _create_temporary(target, 0o666 if mode is None else mode & 0o777)
     except OSError as err:
-        raise _cannot_write(err, who, path) from None
+        raise _cannot_write(err, who, path, target) from None
     try:
         with os.fdopen(fd, "wb") as f:
             if mode is not None:
@@ -50,14 +57,26 @@ def write_atomically(path: str | os.PathLike[str], produce: Callable[[], bytes],
             f.flush()
             os.fsync(f.fileno())
         try:
-            os.replace(tmp, path)
+            os.replace(tmp, target)
         except OSError as err:
-            raise _cannot_write(err, who, path) from None
+            raise _cannot_write(err, who, path, target) from None
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
         raise
     return path
+
+
+def _follow_links(path: Path) -> Path:
+    """The file that a write to `path` changes: `path`, or the end of its chain of
+    symlinks, which need not exist yet."""
+    for _ in range(_MAX_LINKS):
+        if not path.is_symlink():
+            return path
+        # A relative link is relative to the link's directory; an absolute one replaces the path.
+        # No normalising of "..": the kernel resolves it against the real directories.
+        path = path.parent / os.readlink(path)
+    raise OSError(errno.ELOOP, os.strerror(errno.ELOOP))
 
 
 def _mode_to_keep(target: Path) -> int | None:
@@ -83,6 +102,8 @@ def _create_temporary(target: Path, mode: int) -> tuple[int, Path]:
     raise FileExistsError(errno.EEXIST, f"{_NAME_ATTEMPTS} temporary names beside it were all taken")
 
 
-def _cannot_write(err: OSError, who: str, path: Path) -> OSError:
-    """The same kind of OSError, its message naming the writer and the path."""
-    return type(err)(err.errno, f"{who}: cannot write {path}: {err.strerror or err}")
+def _cannot_write(err: OSError, who: str, path: Path, target: Path) -> OSError:
+    """The same kind of OSError, its message naming the writer, the path and,
+    for a link, the file it leads to."""
+    where = str(path) if target == path else f"{path} (a link to {target})"
+    return type(err)(err.errno, f"{who}: cannot write {where}: {err.strerror or err}")

@@ -1,5 +1,5 @@
-"""autograd.files.write_atomically: whole or not at all, and the umask's mode
-without changing the umask.
+"""autograd.files.write_atomically: whole or not at all, the umask's mode without
+changing the umask, and a symlink stays a symlink.
 
 The writers built on it (Module.save, render, the plots) have their own tests of
 the same promises in test_nn_module.py and test_viz_output.py."""
@@ -73,9 +73,11 @@ def in_step_with(other_thread_step, action):
 
 
 def a_few_saves(directory: Path) -> None:
-    """A save of a new file and one over an existing file."""
+    """A save of a new file, one over an existing file, one through a symlink."""
     write_atomically(directory / "new.json", lambda: NEW, "test")
     write_atomically(directory / "new.json", lambda: OLD, "test")
+    (directory / "link.json").symlink_to("new.json")
+    write_atomically(directory / "link.json", lambda: NEW, "test")
 
 
 # ---- the umask: read by the kernel, never changed -----------------------------------------
@@ -132,6 +134,118 @@ def test_a_replaced_file_keeps_its_mode_whatever_the_umask(mode, mask):
         os.umask(old)
 
 
+# ---- symlinks: the target is written, the link stays ------------------------------------
+
+def test_saving_over_a_link_writes_its_target_in_another_directory_and_keeps_the_link(tmp_path):
+    target = tmp_path / "runs" / "42" / "model.json"
+    target.parent.mkdir(parents=True)
+    target.write_bytes(OLD)
+    link = tmp_path / "model.json"
+    link.symlink_to(target)
+    assert write_atomically(link, lambda: NEW, "save") == link
+    assert link.is_symlink() and os.readlink(link) == str(target)
+    assert target.read_bytes() == NEW
+    assert files_in(target.parent) == ["model.json"]
+    assert files_in(tmp_path) == ["model.json", "runs"]
+
+
+def test_a_relative_link_is_followed_from_its_own_directory_not_the_working_one(tmp_path, monkeypatch):
+    (tmp_path / "project" / "runs" / "42").mkdir(parents=True)
+    target = tmp_path / "project" / "runs" / "42" / "model.json"
+    target.write_bytes(OLD)
+    link = tmp_path / "project" / "model.json"
+    link.symlink_to("runs/42/model.json")
+    (tmp_path / "elsewhere").mkdir()
+    monkeypatch.chdir(tmp_path / "elsewhere")
+    write_atomically(link, lambda: NEW, "save")
+    assert os.readlink(link) == "runs/42/model.json"
+    assert target.read_bytes() == NEW
+    assert files_in(tmp_path / "elsewhere") == []
+
+
+def test_a_relative_link_going_up_a_directory_is_followed(tmp_path):
+    (tmp_path / "runs").mkdir()
+    (tmp_path / "notebooks").mkdir()
+    target = tmp_path / "runs" / "model.json"
+    target.write_bytes(OLD)
+    link = tmp_path / "notebooks" / "model.json"
+    link.symlink_to("../runs/model.json")
+    write_atomically(link, lambda: NEW, "save")
+    assert (os.readlink(link), target.read_bytes()) == ("../runs/model.json", NEW)
+
+
+def test_a_chain_of_two_links_is_followed_to_the_file_and_both_links_stay(tmp_path):
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    target = tmp_path / "b" / "model.json"
+    target.write_bytes(OLD)
+    middle = tmp_path / "a" / "latest.json"
+    middle.symlink_to("../b/model.json")
+    first = tmp_path / "model.json"
+    first.symlink_to("a/latest.json")
+    write_atomically(first, lambda: NEW, "save")
+    assert (os.readlink(first), os.readlink(middle)) == ("a/latest.json", "../b/model.json")
+    assert target.read_bytes() == NEW
+
+
+def test_a_dangling_link_creates_its_target_with_the_umasks_mode(tmp_path, umask_027):
+    (tmp_path / "runs").mkdir()
+    link = tmp_path / "model.json"
+    link.symlink_to("runs/model.json")
+    write_atomically(link, lambda: NEW, "save")
+    target = tmp_path / "runs" / "model.json"
+    assert link.is_symlink() and target.read_bytes() == NEW
+    assert mode_of(target) == 0o640
+
+
+def test_saving_through_a_link_keeps_the_targets_mode(tmp_path, umask_027):
+    (tmp_path / "runs").mkdir()
+    target = tmp_path / "runs" / "model.json"
+    target.write_bytes(OLD)
+    target.chmod(0o604)  # a mode the umask 0o027 would never give
+    link = tmp_path / "model.json"
+    link.symlink_to(target)
+    write_atomically(link, lambda: NEW, "save")
+    assert (mode_of(target), target.read_bytes()) == (0o604, NEW)
+
+
+def test_the_temporary_file_is_made_in_the_targets_directory(tmp_path):
+    # os.replace cannot cross file systems: the new file must be made beside the target.
+    (tmp_path / "runs").mkdir()
+    link = tmp_path / "model.json"
+    link.symlink_to("runs/model.json")
+    during = {}
+
+    def produce():
+        during["link's directory"] = files_in(tmp_path)
+        during["target's directory"] = files_in(tmp_path / "runs")
+        return NEW
+
+    write_atomically(link, produce, "save")
+    assert during["link's directory"] == ["model.json", "runs"]
+    [temporary] = during["target's directory"]
+    assert temporary.startswith(".model.json.") and temporary.endswith(".part")
+
+
+def test_a_loop_of_links_is_a_clear_error_and_nothing_is_produced(tmp_path):
+    (tmp_path / "a.json").symlink_to("b.json")
+    (tmp_path / "b.json").symlink_to("a.json")
+    produced = []
+    with pytest.raises(OSError, match=f"save: cannot write {tmp_path / 'a.json'}") as info:
+        write_atomically(tmp_path / "a.json", lambda: produced.append(1) or NEW, "save")
+    assert info.value.errno == errno.ELOOP
+    assert produced == []
+    assert files_in(tmp_path) == ["a.json", "b.json"]
+
+
+def test_a_link_into_a_missing_directory_is_an_error_naming_the_link_and_its_target(tmp_path):
+    link = tmp_path / "model.json"
+    link.symlink_to("runs/42/model.json")
+    with pytest.raises(FileNotFoundError, match=r"save: cannot write .*model.json \(a link to .*runs/42/model.json\)"):
+        write_atomically(link, lambda: NEW, "save")
+    assert files_in(tmp_path) == ["model.json"] and link.is_symlink()
+
+
 # ---- failures leave the old file whole and no temporary file -------------------------------
 
 def test_produce_raising_leaves_the_old_file_byte_for_byte_and_no_temporary_file(tmp_path):
@@ -145,6 +259,17 @@ def test_produce_raising_leaves_the_old_file_byte_for_byte_and_no_temporary_file
         write_atomically(path, produce, "save")
     assert path.read_bytes() == OLD
     assert files_in(tmp_path) == ["model.json"]
+
+
+def test_produce_raising_through_a_link_leaves_the_target_and_no_temporary_file(tmp_path):
+    (tmp_path / "runs").mkdir()
+    target = tmp_path / "runs" / "model.json"
+    target.write_bytes(OLD)
+    (tmp_path / "model.json").symlink_to("runs/model.json")
+    with pytest.raises(KeyboardInterrupt):
+        write_atomically(tmp_path / "model.json", lambda: (_ for _ in ()).throw(KeyboardInterrupt), "save")
+    assert target.read_bytes() == OLD
+    assert files_in(tmp_path / "runs") == ["model.json"]
 
 
 def test_a_write_the_file_system_refuses_part_way_leaves_the_old_file(tmp_path):
