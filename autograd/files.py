@@ -1,37 +1,65 @@
 """Files written whole or not at all, for every writer in deltagrad (pictures,
-models, plots)."""
+models, plots).
+
+`write_atomically` writes a temporary file beside the file it replaces, flushes
+it to disk, then renames it over (`os.replace`): a reader, or a crash, finds the
+old file or the new one, never half of one. Three choices, and why:
+
+- Mode. A new file gets the mode any program's new file gets there: the
+  temporary file is opened with mode 0o666 and the kernel takes off the umask
+  (or applies the directory's default ACL). Nothing reads the umask by setting
+  it: `os.umask(0)` and back would leave every thread of the process at umask 0
+  for that moment, so a file another thread (a Jupyter kernel runs several)
+  made then would be world-writable. Reading `Umask:` in /proc/self/status would
+  be safe too, but only on Linux 4.7+, and it would need this way as a fallback
+  anyway; the kernel's own answer is one way everywhere. A replaced file keeps
+  its mode.
+- Symlinks. Saving over `model.json -> runs/42/model.json` writes the target and
+  leaves the link, as editors and git do. The chain of links is followed, a
+  relative link from its own directory; a dangling link creates its target. The
+  temporary file goes in the target's directory: a rename stays on one file
+  system and must land on the target.
+- Failure. The temporary file is made before `produce` runs, so a place that
+  cannot be written fails before any work; on any error it is removed and the
+  old file is untouched.
+"""
 
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
-import tempfile
+import secrets
+import stat
 from collections.abc import Callable
 from pathlib import Path
 
+_MAX_LINKS = 40  # links followed before giving up, as Linux does (ELOOP)
+_NAME_ATTEMPTS = 100  # random temporary names tried; a clash is already a 1 in 2**32 chance
+
 
 def write_atomically(path: str | os.PathLike[str], produce: Callable[[], bytes], who: str) -> Path:
-    """Writes `produce()` to a temporary file in `path`'s directory, flushed to
-    disk, then renames it over `path` (`os.replace`): a crash leaves the old file
-    or the new one, never half of one. The temporary file is created before
-    `produce` runs, so an unwritable path fails before any work; on any error it
-    is removed. `who` (the caller's name) starts the message of an OSError."""
-    path = Path(path)
+    """Writes `produce()` to `path`, or to the file at the end of `path`'s
+    symlinks, whole or not at all (see the module's docstring). `who` (the
+    caller's name) starts the message of an OSError. Returns `path`."""
+    path = target = Path(path)
     try:
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
+        target = _follow_links(path)
+        mode = _mode_to_keep(target)
+        fd, tmp = _create_temporary(target, 0o666 if mode is None else mode & 0o777)
     except OSError as err:
-        raise _cannot_write(err, who, path) from None
+        raise _cannot_write(err, who, path, target) from None
     try:
         with os.fdopen(fd, "wb") as f:
+            if mode is not None:
+                os.chmod(tmp, mode)  # the umask took bits off the replaced file's mode: put them back
             f.write(produce())
             f.flush()
             os.fsync(f.fileno())
-        # mkstemp's file is private (0600): keep the mode of the file replaced, else the usual one.
-        os.chmod(tmp, os.stat(path).st_mode & 0o7777 if path.exists() else 0o666 & ~_umask())
         try:
-            os.replace(tmp, path)
+            os.replace(tmp, target)
         except OSError as err:
-            raise _cannot_write(err, who, path) from None
+            raise _cannot_write(err, who, path, target) from None
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
@@ -39,12 +67,43 @@ def write_atomically(path: str | os.PathLike[str], produce: Callable[[], bytes],
     return path
 
 
-def _cannot_write(err: OSError, who: str, path: Path) -> OSError:
-    """The same kind of OSError, its message naming the writer and the path."""
-    return type(err)(err.errno, f"{who}: cannot write {path}: {err.strerror or err}")
+def _follow_links(path: Path) -> Path:
+    """The file that a write to `path` changes: `path`, or the end of its chain of
+    symlinks, which need not exist yet."""
+    for _ in range(_MAX_LINKS):
+        if not path.is_symlink():
+            return path
+        # A relative link is relative to the link's directory; an absolute one replaces the path.
+        # No normalising of "..": the kernel resolves it against the real directories.
+        path = path.parent / os.readlink(path)
+    raise OSError(errno.ELOOP, os.strerror(errno.ELOOP))
 
 
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
+def _mode_to_keep(target: Path) -> int | None:
+    """The permission bits of the file being replaced, or None for a new file."""
+    try:
+        st = os.stat(target)
+    except FileNotFoundError:
+        return None
+    if stat.S_ISDIR(st.st_mode):
+        raise IsADirectoryError(errno.EISDIR, os.strerror(errno.EISDIR))
+    return stat.S_IMODE(st.st_mode)
+
+
+def _create_temporary(target: Path, mode: int) -> tuple[int, Path]:
+    """A new empty file `.<name>.<random>.part` beside `target`, open for writing,
+    created with `mode` less the umask (the kernel takes it off)."""
+    for _ in range(_NAME_ATTEMPTS):
+        tmp = target.parent / f".{target.name}.{secrets.token_hex(4)}.part"
+        try:
+            return os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode), tmp
+        except FileExistsError:
+            continue
+    raise FileExistsError(errno.EEXIST, f"{_NAME_ATTEMPTS} temporary names beside it were all taken")
+
+
+def _cannot_write(err: OSError, who: str, path: Path, target: Path) -> OSError:
+    """The same kind of OSError, its message naming the writer, the path and,
+    for a link, the file it leads to."""
+    where = str(path) if target == path else f"{path} (a link to {target})"
+    return type(err)(err.errno, f"{who}: cannot write {where}: {err.strerror or err}")
