@@ -11,26 +11,34 @@ A `Value` records every op into a graph; `backward()` applies the chain rule in
 reverse topological order; `gradcheck` and `check_ops` compare with finite
 differences; `draw_dot` and `render` draw the graph (Graphviz).
 
+The modules, lowest first: `validate` (numbers given by users), `modes`
+(no_grad and friends), `registry` (`Op`, `defop`), `ops` (the op table),
+`engine` (`Value`, `backward`), then `functional`, `check`, `expr`, `viz` and
+`files` on top. Each imports only from the ones before it.
+
 Name clash: the HIPS autograd package on PyPI is also imported as `autograd`.
 The two cannot share an environment; install deltagrad in its own virtual
 environment.
 """
 
 from . import modes, ops
-from .check import CheckReport, CheckRow, GradcheckError, check_ops, grad, gradcheck, value_and_grad
-from .engine import REGISTRY, Constant, Op, Value, defop, topological_order
-from .modes import current_scope, detect_anomaly, is_anomaly_enabled, is_grad_enabled, name_scope, no_grad
-from .ops import ABS as abs  # noqa: A001  (works on a Value or a float, like the others)
-from .ops import POWV as pow  # noqa: A001
+from .check import CheckReport, CheckRow, GradcheckError, check_ops, gradcheck
+from .engine import Constant, Value, topological_order
+from .functional import grad, gradients, value_and_grad
+from .modes import current_scope, detect_anomaly, enable_grad, is_anomaly_enabled, is_grad_enabled, name_scope, no_grad
+from .ops import ABS as abs  # noqa: F401  (a Value or a float, like the others)
+from .ops import POWV as pow  # noqa: F401
 from .ops import cos, exp, leaky_relu, log, relu, sigmoid, sin, softplus, sqrt, tanh
-from .ops import sum_values as sum  # noqa: A001
+from .ops import sum_values as sum  # noqa: F401
+from .registry import REGISTRY, Op, defop
 from .viz import MISSING_DOT_MESSAGE, GraphvizNotFound, draw_dot, render, to_svg
 
+# `from autograd import *` leaves Python's own sum, abs and pow alone: import
+# those three by name (`from autograd import sum`) or use `autograd.sum`.
 __all__ = [
     "Value", "Constant", "Op", "REGISTRY", "defop", "topological_order",
-    "exp", "log", "sqrt", "tanh", "sigmoid", "relu", "leaky_relu", "softplus", "abs", "sin", "cos", "pow", "sum",
-    "no_grad", "is_grad_enabled", "detect_anomaly", "is_anomaly_enabled", "name_scope", "current_scope",
-    "gradcheck", "check_ops", "grad", "value_and_grad", "CheckReport", "CheckRow", "GradcheckError",
-    "draw_dot", "render", "to_svg", "GraphvizNotFound", "MISSING_DOT_MESSAGE",
-    "modes", "ops",
+    "exp", "log", "sqrt", "tanh", "sigmoid", "relu", "leaky_relu", "softplus", "sin", "cos",
+    "no_grad", "enable_grad", "is_grad_enabled", "detect_anomaly", "is_anomaly_enabled", "name_scope",
+    "current_scope", "gradcheck", "check_ops", "grad", "value_and_grad", "gradients", "CheckReport", "CheckRow",
+    "GradcheckError", "draw_dot", "render", "to_svg", "GraphvizNotFound", "MISSING_DOT_MESSAGE", "modes", "ops",
 ]

@@ -18,7 +18,8 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from . import ops
-from .engine import REGISTRY, Value
+from .engine import Value
+from .registry import REGISTRY
 
 MAX_LENGTH = 2_000  # characters
 MAX_NODES = 1_000  # syntax nodes

@@ -1,12 +1,15 @@
-"""The op table: every built-in op's forward and local derivative, one entry each.
+"""The op table: every built-in op's forward and derivative rule, one entry each.
 
-Each `defop` line is the only place that knows its op. A rule `vjp(g, ans, *xs)`
-gets the upstream gradient `g`, the op's output `ans` and the inputs `xs`, and
-returns one gradient per input. Rules use only arithmetic and the functions of
-this table, so they run on floats (plain `backward()`) and on Values
-(`backward(create_graph=True)`) alike. The Value operators and methods, the
-README's table of ops, gradcheck's list of ops and the CLI's functions are all
-read from here.
+Each entry is the only place that knows its op. A rule `vjp(g, ans, *xs)` gets
+the upstream gradient `g`, the op's output `ans` and the inputs `xs`, and
+returns a tuple with one gradient per input, g · ∂ans/∂xᵢ (`None` for an input
+the op treats as a constant). Rules use only arithmetic and this table's
+functions, so they run on floats (plain `backward()`), on Values
+(`backward(create_graph=True)`) and on NumPy arrays (`array_forward` is each
+op's forward on arrays; a rule with a branch has an `array_vjp` of its own).
+
+The Value operators and methods (engine.py), the README's table of ops,
+gradcheck's list of ops and the command's functions are all read from here.
 """
 
 from __future__ import annotations
@@ -15,27 +18,20 @@ import math
 import operator
 from typing import Any
 
-from .engine import (
-    BUILTIN_NAMES,
-    REGISTRY,
-    Op,
-    Value,
-    binary_method,
-    defop,
-    node,
-    reflected_method,
-    unary_method,
-)
+import numpy as np
 
-_INF = math.inf
+from .registry import BUILTIN_NAMES, REGISTRY, Op, register
+
 LEAKY_RELU_SLOPE = 0.01  # leaky_relu's slope for x < 0 when none is given, here and in `nn`
 
 
+def _op(name: str, forward: Any, vjp: Any, arity: int | None, **fields: Any) -> Op:
+    """A built-in op into the table; its rule is tried once the whole table is defined."""
+    op = REGISTRY[name] = Op(name, forward, vjp, arity=arity, **fields)
+    return op
+
+
 # ---- forwards that need more care than the float operator ------------------
-
-def _div(x: float, y: float) -> float:
-    return x / y  # ZeroDivisionError for y == 0, re-raised naming the op
-
 
 def _pow(x: float, y: float) -> float:
     if x == 0.0 and y < 0.0:
@@ -43,127 +39,6 @@ def _pow(x: float, y: float) -> float:
     if x < 0.0 and not float(y).is_integer():
         raise ValueError("a negative base to a non-integer power is not a real number")
     return x ** y  # OverflowError when too large
-
-
-def _exp(x: float) -> float:
-    return math.exp(x)  # OverflowError past x ~ 709.78
-
-
-def _sigmoid(x: float) -> float:
-    # Stable for every finite x: exp of a non-positive number never overflows.
-    if x >= 0.0:
-        return 1.0 / (1.0 + math.exp(-x))
-    e = math.exp(x)
-    return e / (1.0 + e)
-
-
-def sigmoid_array(z: Any) -> Any:
-    """The same stable σ on a NumPy array (for `nn.delta` and compiled graphs)."""
-    import numpy as np
-
-    e = np.exp(-np.abs(z))
-    return np.where(z >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
-
-
-def _softplus(x: float) -> float:
-    # log(1 + e^x) = max(x, 0) + log1p(e^-|x|), which neither overflows nor loses small values.
-    return max(x, 0.0) + math.log1p(math.exp(-abs(x)))
-
-
-def _relu(x: float) -> float:
-    return x if x > 0.0 else 0.0
-
-
-def _leaky_relu(x: float, slope: float) -> float:
-    return x if x > 0.0 else slope * x
-
-
-def _sign(x: Any) -> float:
-    return 1.0 if x > 0 else (-1.0 if x < 0 else 0.0)
-
-
-# ---- derivatives with an edge case -----------------------------------------
-
-def _pow_dbase(g: Any, x: Any, y: Any) -> Any:
-    """d(x^y)/dx = y x^(y-1). At x = 0 with y < 1 that is a pole: ±inf, or NaN when
-    g·y is 0 (Python's floats raise instead of returning inf, hence the case).
-    `float()` because `==` on a Value (create_graph) is identity, not data."""
-    if float(x) == 0 and y < 1:
-        return g * y * _INF if float(y) != 0 else 0.0 * g
-    return g * y * x ** (y - 1)
-
-
-def _pow_dexponent(g: Any, ans: Any, x: Any) -> Any:
-    """d(x^y)/dy = x^y log x, defined for x > 0. At x = 0 the limit (y > 0) is 0;
-    for x < 0 (an integer y) it is not a real number: NaN, as PyTorch gives."""
-    if x > 0:
-        return g * ans * log(x)
-    return 0.0 * g if float(x) == 0 else math.nan
-
-
-def _sqrt_grad(g: Any, ans: Any) -> Any:
-    """d sqrt(x)/dx = 1 / (2 sqrt x); +inf at x = 0."""
-    return g * 0.5 / ans if float(ans) != 0 else g * _INF
-
-
-# ---- the table -------------------------------------------------------------
-# Arithmetic. `**` with a number exponent treats the exponent as a constant;
-# `pow` (a Value exponent, or `2 ** x`) differentiates both.
-ADD = defop("+", operator.add, lambda g, ans, x, y: (g, g),
-            formula="∂/∂x = 1, ∂/∂y = 1", domain=[(-5, 5), (-5, 5)])
-SUB = defop("-", operator.sub, lambda g, ans, x, y: (g, -g),
-            formula="∂/∂x = 1, ∂/∂y = −1", domain=[(-5, 5), (-5, 5)])
-MUL = defop("*", operator.mul, lambda g, ans, x, y: (g * y, g * x),
-            formula="∂/∂x = y, ∂/∂y = x", domain=[(-5, 5), (-5, 5)])
-DIV = defop("/", _div, lambda g, ans, x, y: (g / y, -g * ans / y),
-            formula="∂/∂x = 1/y, ∂/∂y = −x/y²", domain=[(-5, 5), (0.5, 5)],
-            explain=lambda x, y: "division by zero")
-NEG = defop("neg", operator.neg, lambda g, ans, x: -g,
-            formula="d/dx = −1", domain=[(-5, 5)])
-# `float(y)`: the constant exponent stays a number under create_graph, so the
-# rule's own x ** (y - 1) is again `**` and never differentiates the exponent
-# (which would take log of a negative base).
-POW = defop("**", _pow, lambda g, ans, x, y: (_pow_dbase(g, x, float(y)), 0.0 * g), nondiff=(1,),
-            formula="∂/∂x = y·x^(y−1) (y a constant)", domain=[(0.2, 3), (-3, 3)],
-            explain=lambda x, y: _pow_explain(x, y))
-POWV = defop("pow", _pow, lambda g, ans, x, y: (_pow_dbase(g, x, y), _pow_dexponent(g, ans, x)),
-             formula="∂/∂x = y·x^(y−1), ∂/∂y = x^y·ln x", domain=[(0.2, 3), (-3, 3)],
-             explain=lambda x, y: _pow_explain(x, y))
-
-# Elementary functions.
-EXP = defop("exp", _exp, lambda g, ans, x: g * ans,
-            formula="d/dx = eˣ", domain=[(-5, 5)],
-            explain=lambda x: "the result overflows a float (x > 709.78)")
-LOG = defop("log", math.log, lambda g, ans, x: g / x,
-            formula="d/dx = 1/x", domain=[(0.05, 10)],
-            explain=lambda x: "log is defined only for x > 0")
-SQRT = defop("sqrt", math.sqrt, lambda g, ans, x: _sqrt_grad(g, ans),
-             formula="d/dx = 1/(2√x)", domain=[(0.05, 10)],
-             explain=lambda x: "sqrt is defined only for x >= 0")
-SIN = defop("sin", math.sin, lambda g, ans, x: g * cos(x),
-            formula="d/dx = cos x", domain=[(-6, 6)])
-COS = defop("cos", math.cos, lambda g, ans, x: -g * sin(x),
-            formula="d/dx = −sin x", domain=[(-6, 6)])
-ABS = defop("abs", abs, lambda g, ans, x: g * _sign(x),
-            formula="d/dx = sign x (0 at 0)", domain=[(-5, 5)], kinks=(0.0,))
-
-# Activations (the seeds' g and g').
-TANH = defop("tanh", math.tanh, lambda g, ans, x: g * (1 - ans * ans),
-             formula="d/dx = 1 − tanh²x", domain=[(-4, 4)])
-SIGMOID = defop("sigmoid", _sigmoid, lambda g, ans, x: g * ans * (1 - ans),
-                formula="d/dx = σ(x)(1 − σ(x))", domain=[(-8, 8)])
-RELU = defop("relu", _relu, lambda g, ans, x: g if x > 0 else 0.0 * g,
-             formula="d/dx = 1 if x > 0 else 0", domain=[(-5, 5)], kinks=(0.0,))
-LEAKY_RELU = defop("leaky_relu", _leaky_relu, lambda g, ans, x, s: (g if x > 0 else g * s, 0.0 * g),
-                   nondiff=(1,), formula="∂/∂x = 1 if x > 0 else slope", domain=[(-5, 5), (0.001, 0.5)],
-                   kinks=(0.0,))
-SOFTPLUS = defop("softplus", _softplus, lambda g, ans, x: g * sigmoid(x),
-                 formula="d/dx = σ(x)", domain=[(-8, 8)])
-
-# Reductions. Σ over any number of inputs is one node: a neuron's net input
-# Σᵢ wᵢ aᵢ + b (the seeds' in_j and z_j) is one sum, not a chain of additions.
-SUM = defop("sum", lambda *xs: math.fsum(xs), lambda g, ans, xs: [g] * len(xs), arity=None,
-            formula="∂/∂xᵢ = 1", domain=[(-5, 5)] * 3)
 
 
 def _pow_explain(x: float, y: float) -> str:
@@ -174,13 +49,146 @@ def _pow_explain(x: float, y: float) -> str:
     return "the result overflows a float"
 
 
+def _sigmoid(x: float) -> float:
+    # Stable for every x: exp of a non-positive number never overflows.
+    if x >= 0.0:
+        return 1.0 / (1.0 + math.exp(-x))
+    e = math.exp(x)
+    return e / (1.0 + e)
+
+
+def sigmoid_array(z: Any) -> Any:
+    """The same stable σ on a NumPy array (for `nn.delta` and compiled graphs)."""
+    e = np.exp(-np.abs(z))
+    return np.where(z >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
+
+
+def _softplus(x: float) -> float:
+    # log(1 + e^x) = max(x, 0) + log1p(e^-|x|), which neither overflows nor loses small values.
+    return max(x, 0.0) + math.log1p(math.exp(-abs(x)))
+
+
+def _relu(x: float) -> float:
+    return 0.0 if x <= 0.0 else x  # NaN fails the test and passes through, as in PyTorch
+
+
+def _leaky_relu(x: float, slope: float) -> float:
+    return slope * x if x <= 0.0 else x  # NaN passes through
+
+
+def _sum(*xs: float) -> float:
+    """Σ xs correctly rounded (math.fsum). Where fsum overflows part-way or meets
+    inf − inf, the left-to-right sum that repeated `+` gives (inf or NaN)."""
+    try:
+        return math.fsum(xs)
+    except (OverflowError, ValueError):
+        total = 0.0
+        for x in xs:
+            total += x
+        return total
+
+
+# ---- derivatives with an edge case -----------------------------------------
+
+def _pow_dbase(g: Any, x: Any, y: float) -> Any:
+    """∂(x^y)/∂x = y·x^(y−1) for a constant y; exactly 0 for y = 0, even where
+    x^(y−1) overflows (as PyTorch). At x = 0 with y < 1 it is a pole: ±inf (see
+    modes.ieee)."""
+    return 0.0 if y == 0 else g * y * x ** (y - 1)
+
+
+def _pow_dbase_of_value(g: Any, x: Any, y: Any) -> Any:
+    """∂(x^y)/∂x = y·x^(y−1) for a Value exponent; at 0^0 the limit 0 (not 0·∞),
+    as PyTorch. Elsewhere it stays a function of y, for second derivatives."""
+    return 0.0 if float(x) == 0 and float(y) == 0 else g * y * x ** (y - 1)
+
+
+def _pow_dexponent(g: Any, ans: Any, x: Any) -> Any:
+    """∂(x^y)/∂y = x^y·ln x, for x > 0. At x = 0 the limit (y > 0) is 0; for x < 0
+    (an integer y) it is not a real number: NaN, as PyTorch gives."""
+    if x > 0:
+        return g * ans * log(x)
+    return 0.0 if float(x) == 0 else math.nan
+
+
+def _sign(x: Any) -> float:
+    if x != x:
+        return math.nan  # sign of NaN
+    return 1.0 if x > 0 else (-1.0 if x < 0 else 0.0)
+
+
+# ---- the table -------------------------------------------------------------
+# Arithmetic. `**` with a number exponent treats the exponent as a constant;
+# `pow` (a Value exponent, or `2 ** x`) differentiates both.
+ADD = _op("+", operator.add, lambda g, ans, x, y: (g, g), 2,
+          formula="∂/∂x = 1, ∂/∂y = 1", domain=[(-5, 5), (-5, 5)], array_forward=np.add)
+SUB = _op("-", operator.sub, lambda g, ans, x, y: (g, -g), 2,
+          formula="∂/∂x = 1, ∂/∂y = −1", domain=[(-5, 5), (-5, 5)], array_forward=np.subtract)
+MUL = _op("*", operator.mul, lambda g, ans, x, y: (g * y, g * x), 2,
+          formula="∂/∂x = y, ∂/∂y = x", domain=[(-5, 5), (-5, 5)], array_forward=np.multiply)
+DIV = _op("/", operator.truediv, lambda g, ans, x, y: (g / y, -g * ans / y), 2,
+          formula="∂/∂x = 1/y, ∂/∂y = −x/y²", domain=[(-5, 5), (0.5, 5)], array_forward=np.divide,
+          explain=lambda x, y: "division by zero")
+NEG = _op("neg", operator.neg, lambda g, ans, x: (-g,), 1,
+          formula="d/dx = −1", domain=[(-5, 5)], array_forward=np.negative)
+# `float(y)`: the constant exponent stays a number under create_graph, so the
+# rule's own x ** (y - 1) is again `**` and never differentiates the exponent.
+POW = _op("**", _pow, lambda g, ans, x, y: (_pow_dbase(g, x, float(y)), None), 2,
+          formula="∂/∂x = y·x^(y−1) (y a constant)", domain=[(0.2, 3), (-3, 3)], array_forward=np.power,
+          explain=_pow_explain)
+POWV = _op("pow", _pow, lambda g, ans, x, y: (_pow_dbase_of_value(g, x, y), _pow_dexponent(g, ans, x)), 2,
+           formula="∂/∂x = y·x^(y−1), ∂/∂y = x^y·ln x", domain=[(0.2, 3), (-3, 3)], array_forward=np.power,
+           explain=_pow_explain)
+
+# Elementary functions.
+EXP = _op("exp", math.exp, lambda g, ans, x: (g * ans,), 1,
+          formula="d/dx = eˣ", domain=[(-5, 5)], array_forward=np.exp,
+          explain=lambda x: "the result overflows a float (x > 709.78)")
+LOG = _op("log", math.log, lambda g, ans, x: (g / x,), 1,
+          formula="d/dx = 1/x", domain=[(0.05, 10)], array_forward=np.log,
+          explain=lambda x: "log is defined only for x > 0")
+SQRT = _op("sqrt", math.sqrt, lambda g, ans, x: (g * 0.5 / ans,), 1,  # +inf at x = 0 (a pole)
+           formula="d/dx = 1/(2√x)", domain=[(0.05, 10)], array_forward=np.sqrt,
+           explain=lambda x: "sqrt is defined only for x >= 0")
+SIN = _op("sin", math.sin, lambda g, ans, x: (g * cos(x),), 1,
+          formula="d/dx = cos x", domain=[(-6, 6)], array_forward=np.sin,
+          explain=lambda x: "sin is not defined at ±inf")
+COS = _op("cos", math.cos, lambda g, ans, x: (-g * sin(x),), 1,
+          formula="d/dx = −sin x", domain=[(-6, 6)], array_forward=np.cos,
+          explain=lambda x: "cos is not defined at ±inf")
+ABS = _op("abs", abs, lambda g, ans, x: (g * _sign(x),), 1,
+          formula="d/dx = sign x (0 at 0)", domain=[(-5, 5)], kinks=(0.0,), array_forward=np.abs)
+
+# Activations (the seeds' g and g'). A rule that is zero on a branch selects
+# 0.0 instead of multiplying by it, so an infinite upstream gives 0, not NaN.
+TANH = _op("tanh", math.tanh, lambda g, ans, x: (g * (1 - ans * ans),), 1,
+           formula="d/dx = 1 − tanh²x", domain=[(-4, 4)], array_forward=np.tanh)
+SIGMOID = _op("sigmoid", _sigmoid, lambda g, ans, x: (g * ans * (1 - ans),), 1,
+              formula="d/dx = σ(x)(1 − σ(x))", domain=[(-8, 8)], array_forward=sigmoid_array)
+RELU = _op("relu", _relu, lambda g, ans, x: (0.0 if ans <= 0 else g,), 1,
+           formula="d/dx = 1 if x > 0 else 0", domain=[(-5, 5)], kinks=(0.0,),
+           array_forward=lambda x: np.where(x <= 0, 0.0, x))
+LEAKY_RELU = _op("leaky_relu", _leaky_relu, lambda g, ans, x, s: (g * s, g * x) if x <= 0 else (g, 0.0), 2,
+                 formula="∂/∂x = 1 if x > 0 else slope, ∂/∂slope = 0 if x > 0 else x",
+                 domain=[(-5, 5), (0.001, 0.5)], kinks=(0.0,),
+                 array_forward=lambda x, s: np.where(x <= 0, s * x, x))
+SOFTPLUS = _op("softplus", _softplus, lambda g, ans, x: (g * sigmoid(x),), 1,
+               formula="d/dx = σ(x)", domain=[(-8, 8)], array_forward=lambda x: np.logaddexp(0.0, x))
+
+# Reductions. Σ over any number of inputs is one node: a neuron's net input
+# Σᵢ wᵢ aᵢ + b (the seeds' in_j and z_j) is one sum, not a chain of additions.
+SUM = _op("sum", _sum, lambda g, ans, *xs: (g,) * len(xs), None,
+          formula="∂/∂xᵢ = 1", domain=[(-5, 5)] * 3, array_forward=lambda *xs: np.sum(xs, axis=0))
+
+
 # ---- functions on a Value or a float ---------------------------------------
 # Each op is callable: `exp(2.0)` is a float, `exp(Value(2.0))` a Value.
-# (`autograd` also exports ABS as `abs`, POWV as `pow` and `sum_values` as `sum`.)
+# (`autograd` also offers ABS as `abs`, POWV as `pow` and `sum_values` as `sum`.)
 exp, log, sqrt, sin, cos, tanh, sigmoid, relu, softplus = EXP, LOG, SQRT, SIN, COS, TANH, SIGMOID, RELU, SOFTPLUS
 
 
-def leaky_relu(x: Any, slope: float = LEAKY_RELU_SLOPE) -> Any:
+def leaky_relu(x: Any, slope: Any = LEAKY_RELU_SLOPE) -> Any:
+    """max(x, slope·x) for slope < 1: a Value slope is differentiated, a number is a constant."""
     return LEAKY_RELU(x, slope)
 
 
@@ -188,46 +196,15 @@ def sum_values(values: Any) -> Any:
     """Σ of an iterable of Values and numbers as one graph node (a float when no
     Value is among them)."""
     values = tuple(values)
-    if not values:
-        return 0.0
-    if all(v.__class__ is Value for v in values):  # a neuron's net input: skip the checks and wrapping
-        return node(SUM, values, SUM.forward(*[v.data for v in values]))
-    return SUM(*values)
-
-
-# ---- the Value operators and methods, from the table -----------------------
-
-def _install() -> None:
-    for dunder, op in (("add", ADD), ("sub", SUB), ("mul", MUL), ("truediv", DIV)):
-        method = binary_method(op)
-        setattr(Value, f"__{dunder}__", method)
-        setattr(Value, f"__r{dunder}__", reflected_method(method, op.name))
-    power, power_value = binary_method(POW), binary_method(POWV)
-
-    def __pow__(self: Value, other: Any) -> Value:
-        # A number exponent is a constant of the op; a Value exponent is differentiated too.
-        return power_value(self, other) if isinstance(other, Value) else power(self, other)
-
-    Value.__pow__ = __pow__
-    Value.__rpow__ = reflected_method(power_value, POWV.name)
-    Value.__neg__ = unary_method(NEG)
-    Value.__abs__ = Value.abs = unary_method(ABS)
-    for op in (EXP, LOG, SQRT, SIN, COS, TANH, SIGMOID, RELU, SOFTPLUS):
-        setattr(Value, op.name, unary_method(op))
-
-    def leaky_relu(self: Value, slope: float = LEAKY_RELU_SLOPE) -> Value:
-        return LEAKY_RELU(self, slope)
-
-    Value.leaky_relu = leaky_relu
-
-
-_install()
+    return SUM(*values) if values else 0.0
 
 
 # ---- the table as documentation --------------------------------------------
 
 _BUILTIN_NAMES = tuple(REGISTRY)
 BUILTIN_NAMES.update(_BUILTIN_NAMES)
+for _name in _BUILTIN_NAMES:
+    register(REGISTRY[_name])  # tries each rule once (rules call each other, so only now)
 
 
 def builtin_ops() -> list[Op]:

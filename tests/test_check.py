@@ -131,7 +131,7 @@ def test_gradcheck_raise_on_fail_returns_the_report_when_all_agree():
     ({"atol": -1.0}, "atol must be"), ({"rtol": math.inf}, "rtol must be"), ({"rtol": "1e-4"}, "rtol must be"),
 ])
 def test_gradcheck_validates_its_tolerances(kwargs, message):
-    with pytest.raises(ValueError, match=message):
+    with pytest.raises((ValueError, TypeError), match=message):
         gradcheck(lambda x: x * x, [1.0], **kwargs)
 
 
@@ -250,14 +250,14 @@ def test_custom_op_domain_error_without_explain_keeps_the_original_message(regis
         op(-1.0)
 
 
-def test_defop_rejects_a_duplicate_name(register):
+def test_defop_again_redefines_a_custom_op_as_rerunning_a_notebook_cell_does(register):
     register("test_check_dup", lambda x: x, derivatives=[lambda x: 1.0])
-    with pytest.raises(ValueError, match="'test_check_dup' is already registered"):
-        defop("test_check_dup", lambda x: x, derivatives=[lambda x: 1.0])
+    again = register("test_check_dup", lambda x: 3 * x, derivatives=[lambda x: 3.0])
+    assert REGISTRY["test_check_dup"] is again and again(2.0) == 6.0
 
 
 def test_defop_rejects_a_builtin_name():
-    with pytest.raises(ValueError, match="'exp' is already registered"):
+    with pytest.raises(ValueError, match="'exp' is a built-in op and cannot be redefined"):
         defop("exp", lambda x: x, derivatives=[lambda x: 1.0])
     assert REGISTRY["exp"] is autograd.exp
 

@@ -307,24 +307,27 @@ def test_micrograd_graph_survives_until_the_cyclic_collector_runs(gc_disabled):
     assert ref() is None
 
 
-def test_backward_restores_an_enabled_garbage_collector():
+# backward(create_graph=True) pauses the garbage collector while it builds the
+# gradients' graph; the user's setting must come back whatever happens.
+
+def test_backward_leaves_an_enabled_garbage_collector_enabled():
     assert gc.isenabled()
-    (Value(2.0) * 3).tanh().backward()
+    (Value(2.0) * 3).tanh().backward(create_graph=True)
     assert gc.isenabled()
 
 
 def test_backward_leaves_a_disabled_garbage_collector_disabled(gc_disabled):
-    (Value(2.0) * 3).tanh().backward()
+    (Value(2.0) * 3).tanh().backward(create_graph=True)
     assert not gc.isenabled()
 
 
-def test_backward_restores_the_garbage_collector_when_it_raises():
+def test_backward_leaves_the_garbage_collector_enabled_when_it_raises():
     assert gc.isenabled()
     x = Value(0.0)
     with autograd.detect_anomaly():
         y = x.sqrt()
         with pytest.raises(FloatingPointError):
-            y.backward()
+            y.backward(create_graph=True)
     assert gc.isenabled()
 
 

@@ -282,10 +282,10 @@ def test_scope_is_settable_and_must_be_a_string():
         v.scope = 3
 
 
-def test_modes_off_again_leave_the_hook_count_at_zero():
-    from autograd import engine
+def test_modes_off_again_leave_the_count_of_active_modes_at_zero():
+    from autograd import modes
 
-    before = engine._hooks_active
+    before = modes.active
     with no_grad(), detect_anomaly(), name_scope("x"):
-        assert engine._hooks_active == before + 3
-    assert engine._hooks_active == before == 0
+        assert modes.active == before + 3
+    assert modes.active == before == 0

@@ -55,11 +55,7 @@ def central_difference(fn, xs, i, eps=1e-6):
 
 def local_grads(op: autograd.Op, xs) -> list[float]:
     """The op's rule at xs with upstream gradient 1: one gradient per input."""
-    ans = op.forward(*xs)
-    if op.arity is None:
-        return list(op.vjp(1.0, ans, list(xs)))
-    grads = op.vjp(1.0, ans, *xs)
-    return [grads] if op.arity == 1 else list(grads)
+    return list(op.vjp(1.0, op.forward(*xs), *xs))
 
 
 def first_derivative(op: autograd.Op, xs, i) -> float:
