@@ -498,10 +498,7 @@ def test_markdown_table_rows_show_each_ops_formula_and_arity():
         assert cells[2] == op.formula and op.formula
 
 
-def test_markdown_table_excludes_custom_ops():
-    op = autograd.defop("test_ops_cube", lambda x: x ** 3, derivatives=[lambda x: 3 * x ** 2])
-    try:
-        assert "test_ops_cube" not in markdown_table()
-        assert "`test_ops_cube`" in markdown_table([op])
-    finally:
-        REGISTRY.pop("test_ops_cube")
+def test_markdown_table_excludes_custom_ops(register):
+    op = register("test_ops_cube", lambda x: x ** 3, derivatives=[lambda x: 3 * x ** 2])
+    assert "test_ops_cube" not in markdown_table()
+    assert "`test_ops_cube`" in markdown_table([op])
