@@ -13,6 +13,7 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 
 
+@pytest.mark.slow
 def test_quick_benchmark_measures_every_row_and_both_engines_train_alike(tmp_path):
     pytest.importorskip("micrograd")
     out = tmp_path / "bench.json"

@@ -182,6 +182,7 @@ def test_train_rejects_bad_arguments_with_argparse_exit_2(args):
     assert "usage:" in result.stderr
 
 
+@pytest.mark.slow
 def test_demo_trains_to_full_accuracy_and_writes_everything_it_lists(tmp_path):
     out = tmp_path / "demo"
     result = run("demo", "--out", str(out))
