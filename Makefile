@@ -5,7 +5,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: test demo bench lint graphviz clean
+.PHONY: test test-fast demo bench lint graphviz clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -21,6 +21,11 @@ graphviz:
 test: $(STAMP) graphviz
 	$(VENV)/bin/ruff check .
 	$(PY) -m pytest -n 2 --nbmake tests notebooks
+
+# While you work: the tests not marked slow, without the notebooks (`make test` runs everything).
+test-fast: $(STAMP) graphviz
+	$(VENV)/bin/ruff check .
+	$(PY) -m pytest -n 2 -m "not slow" tests
 
 demo: $(STAMP) graphviz
 	$(VENV)/bin/deltagrad demo

@@ -110,7 +110,9 @@ class _Evaluator:
 
     def call(self, node: ast.Call, depth: int) -> Any:
         if not isinstance(node.func, ast.Name) or node.func.id not in self.funcs:
-            what = node.func.id if isinstance(node.func, ast.Name) else _describe(node.func)
+            # The callee as written (`x.tanh`, `__import__('os').system`), cut short: it is never evaluated.
+            what = node.func.id if isinstance(node.func, ast.Name) else ast.unparse(node.func)
+            what = what if len(what) <= 60 else what[:57] + "..."
             raise ExpressionError(f"unknown function {what!r}; the functions are {', '.join(sorted(self.funcs))}")
         if node.keywords:
             raise ExpressionError(f"{node.func.id}(): keyword arguments are not allowed")

@@ -25,8 +25,9 @@ the same process, so the ratios compare like with like on a noisy machine:
   allocates (tracemalloc snapshots around it).
 - the longest chain whose `backward()` works under the default recursion limit
   (set to 1000): doubling, then bisection.
-- one training step of micrograd's demo (100 moons, `MLP(2, [16, 16, 1])`, SVM
-  loss, L2, SGD), the very same function on both engines.
+- one training step of micrograd's demo (its 100 moons, drawn by `nn.data`, and
+  its starting weights; `MLP(2, [16, 16, 1])`, SVM loss, L2, SGD), the very same
+  function on both engines.
 """
 
 from __future__ import annotations
@@ -363,22 +364,14 @@ def longest_chain(engine: Engine, cap: int) -> tuple[int, bool]:
 
 # ---- one training step of micrograd's demo -----------------------------------
 
-def make_moons(n_samples: int = 100, noise: float = 0.1, seed: int = 1337) -> tuple[list[list[float]], list[float]]:
-    """scikit-learn's two interleaving half circles, shuffled, with Gaussian noise;
-    labels -1/+1 (the demo's `y*2 - 1`). Plain lists of floats, the same for both engines."""
-    import numpy as np
+def demo_moons() -> tuple[list[list[float]], list[float]]:
+    """micrograd's demo data: its `make_moons(n_samples=100, noise=0.1)` after
+    `np.random.seed(1337)`, which `nn.data.make_moons` with seed=1337 draws alike,
+    with labels -1/+1 (the demo's `y*2 - 1`). Plain lists of floats, the same for both engines."""
+    from nn.data import make_moons  # here, not at the top: the benchmark runs without a working nn
 
-    rng = np.random.default_rng(seed)
-    n_out = n_samples // 2
-    n_in = n_samples - n_out
-    t_out, t_in = np.linspace(0, np.pi, n_out), np.linspace(0, np.pi, n_in)
-    X = np.vstack([np.append(np.cos(t_out), 1 - np.cos(t_in)),
-                   np.append(np.sin(t_out), 1 - np.sin(t_in) - 0.5)]).T
-    y = np.hstack([np.zeros(n_out), np.ones(n_in)])
-    order = rng.permutation(n_samples)
-    X, y = X[order], y[order]
-    X += rng.normal(scale=noise, size=X.shape)
-    return X.tolist(), (y * 2 - 1).tolist()
+    X, y = make_moons(n_samples=100, noise=0.1, seed=1337)
+    return X.tolist(), (2.0 * y - 1.0).tolist()
 
 
 def train_step(model: Any, Value: type, X: list[list[float]], y: list[float], k: int) -> tuple[float, float]:
@@ -424,9 +417,9 @@ def measure_training(engines: Sequence[Engine], cfg: Config) -> TrainResult:
     if missing:
         result.error = missing[0].mlp_error
         return result
-    X, y = make_moons()
-    random.seed(1337)  # the demo's seed, for micrograd's random.uniform weights
-    models = {e.name: e.MLP(2, [16, 16, 1]) for e in engines}
+    X, y = demo_moons()
+    random.seed(1337)  # the demo's seed: micrograd's model, made first, gets the demo's random.uniform weights
+    models = {e.name: e.MLP(2, [16, 16, 1]) for e in reversed(engines)}
     result.same_start = _copy_weights(models[engines[1].name], models[engines[0].name])
     steps = {e.name: 0 for e in engines}
     result.losses = {e.name: [] for e in engines}

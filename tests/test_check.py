@@ -15,21 +15,6 @@ from autograd import REGISTRY, CheckReport, GradcheckError, Value, check_ops, de
 
 
 @pytest.fixture
-def register():
-    """`defop` for the test; every op it registers is removed afterwards."""
-    names = []
-
-    def define(name, *args, **kwargs):
-        op = defop(name, *args, **kwargs)
-        names.append(name)
-        return op
-
-    yield define
-    for name in names:
-        REGISTRY.pop(name, None)
-
-
-@pytest.fixture
 def wrong_square(register):
     """x² with the derivative 3x: wrong everywhere but at 0."""
     return register("test_check_wrong_square", lambda x: x * x, derivatives=[lambda x: 3 * x])

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from autograd import REGISTRY, defop
+from autograd import REGISTRY
 from nn.cli import main
 
 DELTAGRAD = shutil.which("deltagrad", path=os.path.dirname(sys.executable)) or "deltagrad"
@@ -91,12 +91,9 @@ def test_graph_evaluates_no_python_even_through_a_dunder_name(tmp_path):
     assert not marker.exists()
 
 
-def test_graph_can_call_a_custom_registered_op(tmp_path, capsys):
-    defop("cube", lambda x: x ** 3, derivatives=[lambda x: 3 * x ** 2])
-    try:
-        assert main(["graph", "cube(x)", "--var", "x=2", "-o", str(tmp_path / "g.dot")]) == 0
-    finally:
-        REGISTRY.pop("cube")
+def test_graph_can_call_a_custom_registered_op(tmp_path, capsys, register):
+    register("cube", lambda x: x ** 3, derivatives=[lambda x: 3 * x ** 2])
+    assert main(["graph", "cube(x)", "--var", "x=2", "-o", str(tmp_path / "g.dot")]) == 0
     assert "d/dx = 12" in capsys.readouterr().out
 
 
@@ -142,12 +139,9 @@ def test_check_passes_and_covers_every_registered_op(capsys):
     assert ops >= 19
 
 
-def test_check_exits_non_zero_and_names_a_wrong_registered_op(capsys):
-    defop("bad_square", lambda x: x * x, derivatives=[lambda x: 3 * x])  # d/dx x² is 2x, not 3x
-    try:
-        status = main(["check", "--models", "1"])
-    finally:
-        REGISTRY.pop("bad_square")
+def test_check_exits_non_zero_and_names_a_wrong_registered_op(capsys, register):
+    register("bad_square", lambda x: x * x, derivatives=[lambda x: 3 * x])  # d/dx x² is 2x, not 3x
+    status = main(["check", "--models", "1"])
     out = capsys.readouterr().out
     assert status == 1
     assert "FAIL bad_square(" in out
@@ -188,6 +182,7 @@ def test_train_rejects_bad_arguments_with_argparse_exit_2(args):
     assert "usage:" in result.stderr
 
 
+@pytest.mark.slow
 def test_demo_trains_to_full_accuracy_and_writes_everything_it_lists(tmp_path):
     out = tmp_path / "demo"
     result = run("demo", "--out", str(out))

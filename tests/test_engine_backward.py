@@ -209,6 +209,7 @@ def default_recursion_limit():
         sys.setrecursionlimit(limit)
 
 
+@pytest.mark.slow
 def test_million_node_chain_backpropagates_under_the_default_recursion_limit(default_recursion_limit):
     x = Value(0.5)
     y = x

@@ -11,7 +11,7 @@ import threading
 import pytest
 
 import autograd
-from autograd import REGISTRY, Value, detect_anomaly, name_scope, no_grad
+from autograd import Value, detect_anomaly, name_scope, no_grad
 
 
 def line_of_previous_statement() -> int:
@@ -37,11 +37,9 @@ def run_in_thread(fn):
 
 
 @pytest.fixture
-def nan_op():
+def nan_op(register):
     """A custom op whose derivative is NaN everywhere, removed afterwards."""
-    op = autograd.defop("test_modes_nan", lambda x: 2.0 * x, derivatives=[lambda x: math.nan])
-    yield op
-    REGISTRY.pop("test_modes_nan")
+    return register("test_modes_nan", lambda x: 2.0 * x, derivatives=[lambda x: math.nan])
 
 
 # ---- no_grad -------------------------------------------------------------------

@@ -58,7 +58,7 @@ def delta_rule_gradients(model, x, y):
     return np.array(out)
 
 
-# ---- the four checks over random architectures ----------------------------------
+# ---- autodiff, the Δ rules, finite differences and SGD agree on random architectures ----
 
 @settings(max_examples=100, deadline=None)
 @given(networks())

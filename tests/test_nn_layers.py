@@ -136,7 +136,7 @@ def test_the_tables_numpy_g_and_g_prime_match_the_engine(name):
         assert float(act.g_prime(np.array(z))) == pytest.approx(v.grad, rel=1e-12, abs=1e-300), (name, z)
 
 
-def test_the_activations_are_the_issues_five():
+def test_the_activations_are_linear_sigmoid_tanh_relu_and_leaky_relu():
     assert sorted(ACTIVATIONS) == ["leaky_relu", "linear", "relu", "sigmoid", "tanh"]
 
 

@@ -19,6 +19,7 @@ class CountingSGD(SGD):
         super().step()
 
 
+@pytest.mark.slow
 def test_micrograds_moons_demo_reaches_97_percent_training_accuracy():
     # micrograd's demo.ipynb, done with this package: the same data (np.random.seed(1337) in the
     # demo), the same model (random.seed(1337)), hinge loss + 1e-4 L2, SGD with lr 1.0 − 0.9·k/100.

@@ -323,10 +323,10 @@ def test_a_hostile_label_is_shown_literally_without_changing_the_graph(text):
 
 
 @pytest.mark.parametrize("text", HOSTILE)
-def test_a_hostile_scope_or_op_name_is_shown_literally(text, defop):
+def test_a_hostile_scope_or_op_name_is_shown_literally(text, register):
     a = Value(1.0, label="a")
     a.scope = text
-    op = defop(f"op {text}", lambda x: 2 * x, derivatives=[lambda x: 2.0])
+    op = register(f"op {text}", lambda x: 2 * x, derivatives=[lambda x: 2.0])
     y = op(a)
     svg = svg_of(y)
     shown = "bell\\x07" if text == "bell\x07" else text
@@ -471,23 +471,9 @@ def test_max_nodes_counts_nodes_after_collapsing():
 # ---- check=True: a wrong derivative, found by looking ----------------------------------------------
 
 @pytest.fixture
-def defop():
-    """`autograd.defop` for a test: the ops it registers leave the registry afterwards."""
-    names = []
-
-    def define(name, *args, **kwargs):
-        names.append(name)
-        return autograd.defop(name, *args, replace=True, **kwargs)
-
-    yield define
-    for name in names:
-        autograd.REGISTRY.pop(name, None)
-
-
-@pytest.fixture
-def bad_square(defop):
+def bad_square(register):
     """x², with a wrong derivative: 3x instead of 2x."""
-    return defop("bad_square", lambda x: x * x, derivatives=[lambda x: 3 * x])
+    return register("bad_square", lambda x: x * x, derivatives=[lambda x: 3 * x])
 
 
 def test_check_marks_an_op_with_a_wrong_derivative_in_red_with_both_numbers(bad_square):
