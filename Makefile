@@ -5,7 +5,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: test test-fast demo bench lint graphviz clean
+.PHONY: test test-fast test-torch demo bench lint graphviz clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -26,6 +26,11 @@ test: $(STAMP) graphviz
 test-fast: $(STAMP) graphviz
 	$(VENV)/bin/ruff check .
 	$(PY) -m pytest -n 2 -m "not slow" tests
+
+# The tests that use PyTorch as an oracle (the dev extra installs it; elsewhere they skip, saying so).
+test-torch: $(STAMP)
+	$(PY) -m pip install --quiet -e '.[torch]'
+	$(PY) -m pytest -n 2 -k "torch" tests
 
 demo: $(STAMP) graphviz
 	$(VENV)/bin/deltagrad demo

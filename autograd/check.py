@@ -82,6 +82,8 @@ class CheckReport:
         lines = ["  ".join(c.ljust(w) for c, w in zip(line, widths)).rstrip() for line in [header, *body]]
         lines.insert(1, "  ".join("-" * w for w in widths))
         verdict = "all ok" if self.ok else f"{len(self.failures)} of {len(self.rows)} FAILED"
+        unchecked = sum(not r.checked for r in self.rows)
+        verdict += f" ({unchecked} not checked)" if unchecked else ""
         return f"{self.title}: {verdict}\n" + "\n".join(lines)
 
     def __repr__(self) -> str:
@@ -91,6 +93,9 @@ class CheckReport:
 
     def _repr_html_(self) -> str:
         return f"<pre>{html.escape(self.table())}</pre>"
+
+
+_NO_DIFFERENCE = "not checked: the function is undefined on both sides, so no finite difference exists"
 
 
 def _verdict(row: CheckRow) -> str:
@@ -154,7 +159,11 @@ def gradcheck(
     out.backward()
     report = CheckReport(f"gradcheck of {_name(f)}")
     for i, leaf in enumerate(leaves):
-        numeric, note = _difference(lambda ys: _evaluate(f, ys).data, xs, i, eps)
+        try:
+            numeric, note = _difference(lambda ys: _evaluate(f, ys).data, xs, i, eps)
+        except ValueError:
+            report.rows.append(CheckRow(names[i], leaf.grad, math.nan, True, _NO_DIFFERENCE, False))
+            continue
         report.rows.append(CheckRow(names[i], leaf.grad, numeric, _agrees(leaf.grad, numeric, atol, rtol), note))
     if raise_on_fail and not report.ok:
         raise GradcheckError(report)
@@ -217,8 +226,7 @@ def _node_rows(node: Value, name: str, eps: float, atol: float, rtol: float) -> 
         try:
             numeric, note = _difference(lambda ys, op=rule: op.compute(*ys), xs, i, eps)
         except ValueError:
-            rows.append(CheckRow(where, float(gx), math.nan, True, "not checked: no finite difference exists here",
-                                 False))
+            rows.append(CheckRow(where, float(gx), math.nan, True, _NO_DIFFERENCE, False))
             continue
         near_kink = i == 0 and any(abs(xs[0] - c) <= eps for c in rule.kinks)
         ok = near_kink or _agrees(float(gx), numeric, atol, rtol)

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import math
 import operator
+import sys
 from typing import Any
 
 import numpy as np
@@ -90,31 +91,40 @@ def _sum(*xs: float) -> float:
 
 # ---- derivatives with an edge case -----------------------------------------
 
+_TINY = 1 / sys.float_info.max  # below this |x|, 1/x overflows
+
+
 def _pow_dbase(g: Any, x: Any, y: float) -> Any:
     """∂(x^y)/∂x = y·x^(y−1) for a constant y; exactly 0 for y = 0, even where
     x^(y−1) overflows (as PyTorch). At x = 0 with y < 1 it is a pole: ±inf (see
     modes.ieee)."""
-    return 0.0 if y == 0 else g * y * x ** (y - 1)
+    return 0.0 if y == 0 else g * (y * x ** (y - 1))
 
 
 def _pow_dbase_of_value(g: Any, x: Any, y: Any) -> Any:
-    """∂(x^y)/∂x = y·x^(y−1) for a Value exponent; at 0^0 the limit 0 (not 0·∞),
-    as PyTorch. Elsewhere it stays a function of y, for second derivatives."""
-    return 0.0 if float(x) == 0 and float(y) == 0 else g * y * x ** (y - 1)
+    """∂(x^y)/∂x = y·x^(y−1) for a Value exponent. At y = 0 it is 0 for every x
+    (x^0 is 1): where the product would be 0·∞ or 0·NaN (x is 0, ±inf, NaN, or so
+    small that 1/x overflows) the 0 is given directly, as PyTorch; elsewhere it
+    stays a function of y, for second derivatives. `float()`: under
+    create_graph, `==` on a Value is identity."""
+    if float(y) == 0 and not _TINY < abs(float(x)) < math.inf:
+        return 0.0
+    return g * (y * x ** (y - 1))
 
 
-def _pow_dexponent(g: Any, ans: Any, x: Any) -> Any:
-    """∂(x^y)/∂y = x^y·ln x, for x > 0. At x = 0 the limit (y > 0) is 0; for x < 0
-    (an integer y) it is not a real number: NaN, as PyTorch gives."""
+def _pow_dexponent(g: Any, ans: Any, x: Any, y: Any) -> Any:
+    """∂(x^y)/∂y = x^y·ln x, for x > 0. At x = 0 the limit (y >= 0) is 0, times g
+    as in PyTorch (so an infinite g gives NaN); for x < 0 (an integer y) it is not
+    a real number: NaN, as PyTorch gives."""
     if x > 0:
         return g * ans * log(x)
-    return 0.0 if float(x) == 0 else math.nan
+    if float(x) == 0 and y >= 0:
+        return 0.0 * g
+    return math.nan
 
 
 def _sign(x: Any) -> float:
-    if x != x:
-        return math.nan  # sign of NaN
-    return 1.0 if x > 0 else (-1.0 if x < 0 else 0.0)
+    return 1.0 if x > 0 else (-1.0 if x < 0 else 0.0)  # 0 at 0, and at NaN as PyTorch
 
 
 # ---- the table -------------------------------------------------------------
@@ -136,7 +146,7 @@ NEG = _op("neg", operator.neg, lambda g, ans, x: (-g,), 1,
 POW = _op("**", _pow, lambda g, ans, x, y: (_pow_dbase(g, x, float(y)), None), 2,
           formula="∂/∂x = y·x^(y−1) (y a constant)", domain=[(0.2, 3), (-3, 3)], array_forward=np.power,
           explain=_pow_explain)
-POWV = _op("pow", _pow, lambda g, ans, x, y: (_pow_dbase_of_value(g, x, y), _pow_dexponent(g, ans, x)), 2,
+POWV = _op("pow", _pow, lambda g, ans, x, y: (_pow_dbase_of_value(g, x, y), _pow_dexponent(g, ans, x, y)), 2,
            formula="∂/∂x = y·x^(y−1), ∂/∂y = x^y·ln x", domain=[(0.2, 3), (-3, 3)], array_forward=np.power,
            explain=_pow_explain)
 
@@ -168,7 +178,7 @@ SIGMOID = _op("sigmoid", _sigmoid, lambda g, ans, x: (g * ans * (1 - ans),), 1,
 RELU = _op("relu", _relu, lambda g, ans, x: (0.0 if ans <= 0 else g,), 1,
            formula="d/dx = 1 if x > 0 else 0", domain=[(-5, 5)], kinks=(0.0,),
            array_forward=lambda x: np.where(x <= 0, 0.0, x))
-LEAKY_RELU = _op("leaky_relu", _leaky_relu, lambda g, ans, x, s: (g * s, g * x) if x <= 0 else (g, 0.0), 2,
+LEAKY_RELU = _op("leaky_relu", _leaky_relu, lambda g, ans, x, s: (g, 0.0) if x > 0 else (g * s, g * x), 2,
                  formula="∂/∂x = 1 if x > 0 else slope, ∂/∂slope = 0 if x > 0 else x",
                  domain=[(-5, 5), (0.001, 0.5)], kinks=(0.0,),
                  array_forward=lambda x, s: np.where(x <= 0, s * x, x))

@@ -35,7 +35,7 @@ TORCH_FORMS = {
     "tanh": torch.tanh,
     "sigmoid": torch.sigmoid,
     "relu": torch.relu,
-    "leaky_relu": lambda x, slope: F.leaky_relu(x, slope),
+    "leaky_relu": lambda x, slope: torch.where(x > 0, x, slope * x),  # F.leaky_relu takes no tensor slope
     "softplus": F.softplus,  # threshold 20 lies outside the sampled domain
     "sum": lambda *xs: torch.stack(xs).sum(),
 }
