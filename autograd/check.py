@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .engine import REGISTRY, Op, Value, _local_grads, _real, topological_order
+from .report import format_table
 
 
 @dataclass(frozen=True)
@@ -74,11 +75,8 @@ class CheckReport:
         body = [(r.where, f"{r.analytic:.10g}", f"{r.numeric:.10g}", f"{r.abs_error:.3g}",
                  f"{r.rel_error:.3g}", ("ok" if r.ok else "FAIL") + (f" ({r.note})" if r.note else ""))
                 for r in self.rows]
-        widths = [max(len(line[i]) for line in [header, *body]) for i in range(len(header))]
-        lines = ["  ".join(c.ljust(w) for c, w in zip(line, widths)).rstrip() for line in [header, *body]]
-        lines.insert(1, "  ".join("-" * w for w in widths))
         verdict = "all ok" if self.ok else f"{len(self.failures)} of {len(self.rows)} FAILED"
-        return f"{self.title}: {verdict}\n" + "\n".join(lines)
+        return f"{self.title}: {verdict}\n" + format_table(header, body)
 
     def __repr__(self) -> str:
         return self.table()
