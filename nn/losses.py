@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import functools
 import math
-import numbers
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -35,7 +34,7 @@ import numpy as np
 
 import autograd
 from autograd import Value, defop
-from autograd.validate import hyperparameter
+from autograd.validate import hyperparameter, integer
 
 # ---- shapes ----------------------------------------------------------------------
 
@@ -230,9 +229,10 @@ def _cross_entropy(zs: list[Value], y: int) -> Value:
 
 
 def _class_index(y: Any, classes: int) -> int:
-    if isinstance(y, bool) or not isinstance(y, numbers.Integral) or not 0 <= y < classes:
-        raise ValueError(f"softmax_cross_entropy: a label must be a class index in 0..{classes - 1}, got {y!r}")
-    return int(y)
+    index = integer(y, "softmax_cross_entropy: a label")
+    if not 0 <= index < classes:
+        raise ValueError(f"softmax_cross_entropy: a label must be a class index in 0..{classes - 1}, got {index}")
+    return index
 
 
 # ---- regularisation ------------------------------------------------------------------
