@@ -122,9 +122,10 @@ def binary_cross_entropy(outputs: Any, targets: Any, from_logits: bool = False) 
     With `from_logits=True` the outputs are logits z (p = σ(z)) and the loss is
     softplus(z) − y·z, which is exact and finite for every z (its gradient is
     σ(z) − y). For probabilities, each sample is one `binary_cross_entropy` node
-    whose value and gradient are PyTorch's `F.binary_cross_entropy`, bit for bit:
-    log p and log(1 − p) clamped at −100 (so p = 0 or 1 costs 100 nats, not
-    inf), and the gradient (p − y) / max(p(1 − p), 1e-12). That gradient is
+    whose value and gradient are PyTorch's `F.binary_cross_entropy` (bit for bit
+    for one sample; the mean of several rounds as a product by 1/n): log p and
+    log(1 − p) clamped at −100 (so p = 0 or 1 costs 100 nats, not inf), and
+    the gradient (p − y) / max(p(1 − p), 1e-12). That gradient is
     the derivative of the loss wherever p(1 − p) >= 1e-12; within about 1e-12
     of 0 or 1 it is PyTorch's clamp instead (about ±1e12 at the ends, 0 where
     p = y), finite everywhere."""
@@ -171,6 +172,8 @@ def _log1m_clamped(p: float) -> float:
 
 
 def _bce_forward(p: float, y: float) -> float:
+    if not (0.0 <= p <= 1.0 and 0.0 <= y <= 1.0):
+        raise ValueError("outside [0, 1]")  # the op's `explain` says which
     return (y - 1.0) * _log1m_clamped(p) - y * _log_clamped(p)  # −[y log p + (1 − y) log(1 − p)]
 
 
@@ -195,7 +198,7 @@ def _bce_dy(p: Any, y: Any) -> float:
 BCE = defop("binary_cross_entropy", _bce_forward, derivatives=[_bce_dp, _bce_dy], replace=True,
             formula="∂/∂p = (p − y) / max(p(1 − p), 1e-12), ∂/∂y = log(1 − p) − log p (logs clamped at −100)",
             domain=[(0.05, 0.95), (0.0, 1.0)],
-            explain=lambda p, y: f"needs a probability p in [0, 1] and a target y in [0, 1], got p={p!r}, y={y!r}")
+            explain=lambda p, y: "the probability p and the target y must both lie in [0, 1]")
 
 
 def softmax_cross_entropy(logits: Any, labels: Any) -> Value:
@@ -259,8 +262,8 @@ class LossInfo:
     - `threshold`: with one output per sample, the output above which a sample
       counts as class 1; None means the midpoint of the labels (0.5 for {0, 1}).
     - `multiclass`: the loss that takes over for more than two classes (None:
-      the loss separates two classes only), and `one_hot` whether its targets
-      are one-hot rows (else class indices).
+      the loss separates two classes only), and `one_hot` whether that loss is
+      given one-hot rows as targets (else class indices).
     """
 
     fn: Callable[..., Value]

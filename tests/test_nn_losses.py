@@ -340,3 +340,9 @@ def test_the_decision_threshold_is_the_records_or_the_labels_midpoint(loss, labe
 def test_a_from_logits_partial_has_the_logit_threshold():
     loss = functools.partial(losses.binary_cross_entropy, from_logits=True)
     assert losses.decision_threshold(loss, [0, 1]) == 0.0
+
+
+@pytest.mark.parametrize("p, y", [(-0.5, 1.0), (1.5, 0.0), (0.5, 2.0)])
+def test_the_bce_op_refuses_a_probability_or_target_outside_0_1_naming_the_op(p, y):
+    with pytest.raises(ValueError, match=r"binary_cross_entropy\(.*\): the probability p and the target y must both"):
+        losses.BCE(Value(p), y)
