@@ -22,6 +22,7 @@ from typing import Any
 from .engine import HandWritten, Value, topological_order
 from .functional import grad, value_and_grad  # they lived here first: `from autograd.check import grad` works
 from .registry import DOMAIN_ERRORS, REGISTRY, Op
+from .report import format_table
 from .validate import hyperparameter, real
 
 
@@ -78,13 +79,10 @@ class CheckReport:
         body = [(r.where, f"{r.analytic:.10g}", f"{r.numeric:.10g}", f"{r.abs_error:.3g}",
                  f"{r.rel_error:.3g}", _verdict(r))
                 for r in self.rows]
-        widths = [max(len(line[i]) for line in [header, *body]) for i in range(len(header))]
-        lines = ["  ".join(c.ljust(w) for c, w in zip(line, widths)).rstrip() for line in [header, *body]]
-        lines.insert(1, "  ".join("-" * w for w in widths))
         verdict = "all ok" if self.ok else f"{len(self.failures)} of {len(self.rows)} FAILED"
         unchecked = sum(not r.checked for r in self.rows)
         verdict += f" ({unchecked} not checked)" if unchecked else ""
-        return f"{self.title}: {verdict}\n" + "\n".join(lines)
+        return f"{self.title}: {verdict}\n" + format_table(header, body)
 
     def __repr__(self) -> str:
         return self.table()

@@ -12,13 +12,17 @@ optimizers, toy data, a training loop, and the seeds' Δ rules made executable.
     >>> model.named_parameters()[0][0]
     'layers.0.neurons.0.w.0'
 
-- `nn.losses`: half_sse (the seeds' E), mse, hinge, binary_cross_entropy, softmax_cross_entropy, l2.
+- `nn.losses`: half_sse (the seeds' E), mse, hinge, binary_cross_entropy, softmax_cross_entropy, l2,
+  and `LOSS_INFO`, each loss's output activation and decision threshold.
 - `nn.optim`: SGD and Adam.
 - `nn.data`: make_moons, make_circles, make_spiral, make_xor, batches.
 - `nn.fit`: the training loop, with a history and a progress bar.
 - `nn.plot` (import it; needs matplotlib): loss curves and decision boundaries.
 - `nn.delta`: the Monash Δ rules and seed 001's matrix form, in NumPy, and
   `compare` to set them beside autodiff and finite differences.
+- `nn.rng`: `resolve_rng`, the one reading of every `seed=` and `rng=` argument.
+- `nn.demo`, `nn.selfcheck`: what the `deltagrad` command (`nn.cli`) runs,
+  as library functions: the toy data sets, training, micrograd's demo, the checks.
 """
 
 from . import data, delta, losses, optim

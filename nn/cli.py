@@ -87,43 +87,13 @@ def _write(writer: Callable[[Path], Any], path: str | Path) -> Path:
 
 # ---- deltagrad train ---------------------------------------------------------
 
-# --loss names -> nn.losses names, and the output activation each expects.
+# --loss names -> nn.losses names (`nn.losses.LOSS_INFO` knows the rest).
 _LOSSES = {
-    "hinge": ("hinge", "linear"),
-    "bce": ("binary_cross_entropy_with_logits", "linear"),
-    "half_sse": ("half_sse", "sigmoid"),
-    "mse": ("mse", "sigmoid"),
+    "hinge": "hinge",
+    "bce": "binary_cross_entropy_with_logits",
+    "half_sse": "half_sse",
+    "mse": "mse",
 }
-_DEFAULT_LR = {"sgd": 0.1, "adam": 0.01}
-
-
-def _dataset(name: str, seed: int) -> tuple[Any, Any]:
-    from . import data
-
-    makers: dict[str, Callable[[], tuple[Any, Any]]] = {
-        "moons": lambda: data.make_moons(100, noise=0.1, seed=seed),
-        "circles": lambda: data.make_circles(100, noise=0.05, seed=seed),
-        "spiral": lambda: data.make_spiral(50, classes=3, noise=0.2, seed=seed),
-        "xor": lambda: data.make_xor(4),
-    }
-    return makers[name]()
-
-
-def _targets_for(loss: str, y: Any, classes: int) -> tuple[str, Any, int]:
-    """(nn loss name, targets, output units) for `--loss` on labels `y`. With
-    more than two classes: half_sse and mse fit one-hot rows, bce becomes the
-    softmax cross-entropy over class indices, and hinge is refused."""
-    import numpy as np
-
-    name = _LOSSES[loss][0]
-    if classes <= 2:
-        return name, y, 1
-    if loss == "hinge":
-        raise CommandError(f"deltagrad train: --loss hinge separates two classes; this dataset has {classes} "
-                           "(use bce, half_sse or mse)", EXIT_USAGE)
-    if loss == "bce":
-        return "softmax_cross_entropy", y, classes
-    return name, np.eye(classes)[y], classes
 
 
 def _hidden(text: str) -> list[int]:
@@ -137,38 +107,33 @@ def _hidden(text: str) -> list[int]:
     return sizes
 
 
-def train_model(args: argparse.Namespace) -> tuple[Any, Any, Any, Any]:
-    """Builds and trains the model `args` describe: (model, X, y, history)."""
-    from . import optim
-    from .layers import MLP
-    from .train import fit
+def train_model(args: argparse.Namespace) -> Any:
+    """Trains the model `args` describe (`nn.demo.train_toy`); a loss that cannot
+    fit the data set is a usage error."""
+    from . import demo
 
-    X, y = _dataset(args.dataset, args.seed)
-    loss, targets, nout = _targets_for(args.loss, y, int(y.max()) + 1)
-    model = MLP(X.shape[1], [*args.hidden, nout], activation=args.activation,
-                out_activation=_LOSSES[args.loss][1], seed=args.seed)
-    lr = args.lr if args.lr is not None else _DEFAULT_LR[args.optimizer]
-    optimizer = optim.SGD(model.parameters(), lr=lr) if args.optimizer == "sgd" else \
-        optim.Adam(model.parameters(), lr=lr)
-    history = fit(model, X, targets, loss=loss, optimizer=optimizer, epochs=args.epochs,
-                  batch_size=args.batch_size, progress=args.progress, seed=args.seed)
-    return model, X, y, history
+    try:
+        return demo.train_toy(args.dataset, args.hidden, args.activation, _LOSSES[args.loss], args.optimizer,
+                              args.lr, args.epochs, args.batch_size, args.seed, args.progress)
+    except demo.UnsuitableLoss as err:
+        from .losses import LOSS_INFO
 
-
-def _threshold(args: argparse.Namespace) -> float:
-    return 0.5 if _LOSSES[args.loss][1] == "sigmoid" else 0.0
+        usable = [name for name, loss in _LOSSES.items() if LOSS_INFO[loss].multiclass]
+        raise CommandError(f"deltagrad train: --loss {err} (use {', '.join(usable[:-1])} or {usable[-1]})",
+                           EXIT_USAGE) from None
 
 
 def cmd_train(args: argparse.Namespace) -> int:
     from . import plot
 
-    model, X, y, history = train_model(args)
-    print(f"final loss {history.loss[-1]:.4g}, accuracy {history.accuracy[-1]:.1%} "
-          f"after {len(history.loss)} epochs")
+    run = train_model(args)
+    print(f"final loss {run.history.loss[-1]:.4g}, accuracy {run.history.accuracy[-1]:.1%} "
+          f"after {len(run.history.loss)} epochs")
     if args.save:
-        print(f"wrote {_write(model.save, args.save)}")
+        print(f"wrote {_write(run.model.save, args.save)}")
     if args.plot:
-        path = _write(lambda p: plot.decision_boundary(model, X, y, p, threshold=_threshold(args)), args.plot)
+        path = _write(lambda p: plot.decision_boundary(run.model, run.X, run.y, p, threshold=run.threshold),
+                      args.plot)
         print(f"wrote {path}")
     return EXIT_OK
 
@@ -176,10 +141,9 @@ def cmd_train(args: argparse.Namespace) -> int:
 # ---- deltagrad demo ----------------------------------------------------------
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    from autograd import Value, gradcheck, render
+    from autograd import render
 
-    from . import delta, plot
-    from .layers import MLP
+    from . import demo, plot
 
     out = Path(args.out)
     try:
@@ -189,36 +153,25 @@ def cmd_demo(args: argparse.Namespace) -> int:
     written: list[tuple[Path, str]] = []
 
     print("1. micrograd's demo: MLP(2, [16, 16, 1]) on 100 moons, hinge loss + 1e-4 L2, SGD, 100 steps")
-    train_args = argparse.Namespace(dataset="moons", hidden=[16, 16], activation="relu", loss="hinge",
-                                    optimizer="sgd", lr=1.0, epochs=100, batch_size=None, seed=args.seed,
-                                    progress=args.progress)
-    model, X, y, history = _train_demo(train_args)
-    print(f"   final loss {history.loss[-1]:.4f}, training accuracy {history.accuracy[-1]:.0%}")
-    written.append((_write(lambda p: plot.loss_curve(history, p, "moons: hinge loss"), out / "loss.png"),
+    run = demo.micrograd_demo(args.seed, progress=args.progress)
+    print(f"   final loss {run.history.loss[-1]:.4f}, training accuracy {run.history.accuracy[-1]:.0%}")
+    written.append((_write(lambda p: plot.loss_curve(run.history, p, "moons: hinge loss"), out / "loss.png"),
                     "the loss curve"))
-    written.append((_write(lambda p: plot.decision_boundary(model, X, y, p), out / "boundary.png"),
+    written.append((_write(lambda p: plot.decision_boundary(run.model, run.X, run.y, p), out / "boundary.png"),
                     "the decision boundary"))
-    written.append((_write(model.save, out / "model.json"), "the trained model's parameters"))
-    x0, y0 = X[0].tolist(), 1.0 if y[0] else -1.0
-    score = model(x0)
-    point_loss = (1 + -y0 * score).relu()
-    point_loss.backward()
+    written.append((_write(run.model.save, out / "model.json"), "the trained model's parameters"))
+    point_loss = demo.point_loss(run.model, run.X, run.y)
     written.append((_write(lambda p: render(point_loss, p, collapse="neuron"), out / "model_graph.svg"),
                     "the model's graph for one point, one node per neuron"))
 
     print("\n2. gradcheck of a small expression: tanh(x*w + b)")
-    x, w, b = Value(2.0, "x"), Value(-3.0, "w"), Value(6.88, "b")
-    expression = (x * w + b).tanh()
-    expression.label = "o"
-    report = gradcheck(lambda x, w, b: (x * w + b).tanh(), [x, w, b])
+    expression, report = demo.lecture_neuron()
     print(_indent(report.table()))
-    expression.backward()
     written.append((_write(lambda p: render(expression, p), out / "expression.svg"),
                     "the graph of tanh(x*w + b), with data and gradients"))
 
     print("\n3. the Monash Δ rules against autodiff and finite differences: sigmoid MLP(2, [3, 1])")
-    small = MLP(2, [3, 1], activation="sigmoid", out_activation="sigmoid", seed=args.seed)
-    comparison = delta.compare(small, [0.5, -1.0], [1.0])
+    comparison = demo.delta_rules_example(args.seed)
     print(_indent(comparison.table()))
 
     print("\nWrote:")
@@ -229,21 +182,6 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return EXIT_OK if ok else EXIT_FAILED
 
 
-def _train_demo(args: argparse.Namespace) -> tuple[Any, Any, Any, Any]:
-    """micrograd's demo exactly: 1e-4 L2 and the learning rate 1.0 − 0.9·k/100."""
-    from . import optim
-    from .data import make_moons
-    from .layers import MLP
-    from .train import fit
-
-    X, y = make_moons(100, noise=0.1, seed=args.seed)
-    model = MLP(2, [16, 16, 1], seed=args.seed)
-    history = fit(model, X, y, loss="hinge", optimizer=optim.SGD(model.parameters(), lr=1.0),
-                  epochs=args.epochs, l2=1e-4, lr_schedule=lambda k: 1.0 - 0.9 * k / 100,
-                  progress=args.progress)
-    return model, X, y, history
-
-
 def _indent(text: str) -> str:
     return "\n".join("   " + line for line in text.splitlines())
 
@@ -251,59 +189,23 @@ def _indent(text: str) -> str:
 # ---- deltagrad check ---------------------------------------------------------
 
 def cmd_check(args: argparse.Namespace) -> int:
-    import random
-
     from autograd import check_ops
     from autograd.check import check_all_ops
+    from autograd.report import check_summary
 
-    from . import delta
-    from .layers import MLP
+    from .selfcheck import every_op_graph, random_model_checks
 
-    ops_report = check_all_ops(count=args.points)
-    print(ops_report.table() if args.verbose else _summary(ops_report))
-    graph_report = check_ops(_every_op_graph())
-    print(graph_report.table() if args.verbose else _summary(graph_report))
-    rng = random.Random(args.seed)
-    ok = ops_report.ok and graph_report.ok
-    for k in range(args.models):
-        sizes = [rng.randint(1, 4) for _ in range(rng.randint(1, 3))]
-        activation = rng.choice(["sigmoid", "tanh", "linear", "leaky_relu", "relu"])
-        out_activation = rng.choice(["sigmoid", "linear", "tanh"])
-        nin = rng.randint(1, 4)
-        model = MLP(nin, sizes, activation=activation, out_activation=out_activation, seed=args.seed + k)
-        x = [rng.uniform(-1, 1) for _ in range(nin)]
-        y = [rng.uniform(-1, 1) for _ in range(sizes[-1])]
-        report = delta.compare(model, x, y)
+    ok = True
+    for report in (check_all_ops(count=args.points), check_ops(every_op_graph())):
+        print(report.table() if args.verbose else check_summary(report))
         ok = ok and report.ok
-        print(f"Δ rules on MLP({nin}, {sizes}, activation={activation!r}, out_activation={out_activation!r}): "
-              f"{'ok' if report.ok else 'FAILED'}, "
-              f"largest disagreement {report.max_disagreement:.2e}")
-        if args.verbose or not report.ok:
-            print(report.table())
+    for model_check in random_model_checks(args.models, args.seed):
+        print(model_check.summary())
+        if args.verbose or not model_check.ok:
+            print(model_check.report.table())
+        ok = ok and model_check.ok
     print("all checks agree" if ok else "SOME CHECKS DISAGREE")
     return EXIT_OK if ok else EXIT_FAILED
-
-
-def _summary(report: Any) -> str:
-    failed = report.failures
-    lines = [f"{report.title}: {len(report.rows) - len(failed)}/{len(report.rows)} ok, "
-             f"largest abs error {report.max_abs_error:.2e}"]
-    lines += [f"  FAIL {r.where}: analytic {r.analytic:.10g}, numeric {r.numeric:.10g}" for r in failed]
-    return "\n".join(lines)
-
-
-def _every_op_graph() -> Any:
-    """One graph that applies every registered op once, at a point of its
-    domain, for the per-op check."""
-    from autograd import REGISTRY, Value
-    from autograd.check import sample_points
-    from autograd.ops import sum_values
-
-    terms = []
-    for op in list(REGISTRY.values()):
-        (point,) = sample_points(op, 1)
-        terms.append(op(*[x if i in op.nondiff else Value(x) for i, x in enumerate(point)]))
-    return sum_values(terms)
 
 
 # ---- the parser ----------------------------------------------------------------
@@ -361,23 +263,31 @@ def _progress_flags(parser: argparse.ArgumentParser) -> None:
 
 
 def _positive_float(text: str) -> float:
+    """argparse type of a finite number > 0 (`--lr`), checked by `autograd.validate`."""
+    from autograd.validate import hyperparameter
+
     try:
         x = float(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
-    if not x > 0 or x == float("inf"):
-        raise argparse.ArgumentTypeError(f"must be a finite number > 0, got {text}")
-    return x
+    try:
+        return hyperparameter(x, "value", low=0.0, low_open=True)
+    except ValueError as err:
+        raise argparse.ArgumentTypeError(str(err)) from None
 
 
 def _positive_int(text: str) -> int:
+    """argparse type of a whole number >= 1 (`--epochs`, `--points`), checked by `autograd.validate`."""
+    from autograd.validate import integer
+
     try:
         n = int(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-    if n < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, got {n}")
-    return n
+    try:
+        return integer(n, "value", low=1)
+    except ValueError as err:
+        raise argparse.ArgumentTypeError(str(err)) from None
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -11,43 +11,30 @@ global generator, as scikit-learn does: so micrograd's demo,
 
 from __future__ import annotations
 
-import math
-import numbers
 from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
 
-RNG = np.random.Generator | np.random.RandomState
+from autograd.validate import hyperparameter, integer
+
+from .rng import NumpyRNG, resolve_rng
+
+RNG = NumpyRNG  # the type of an `rng=` argument here
 
 
 def generator(seed: int | None = None, rng: RNG | None = None) -> RNG:
-    """The NumPy random source for `seed` or `rng` (see the module's docstring)."""
-    if seed is not None and rng is not None:
-        raise TypeError("give seed= or rng=, not both")
-    if rng is not None:
-        if not isinstance(rng, (np.random.Generator, np.random.RandomState)):
-            raise TypeError(f"rng must be a NumPy Generator or RandomState, got {type(rng).__name__}")
-        return rng
-    if seed is not None:
-        if isinstance(seed, bool) or not isinstance(seed, numbers.Integral):
-            raise TypeError(f"seed must be an int, got {type(seed).__name__}: {seed!r}")
-        return np.random.RandomState(seed)
-    return np.random.mtrand._rand  # NumPy's global RandomState (np.random.seed sets it), as scikit-learn uses
+    """The NumPy random source for `seed` or `rng` (see the module's docstring):
+    `nn.rng.resolve_rng` for the NumPy family."""
+    return resolve_rng(seed, rng, family="numpy")
 
 
 def _size(n: Any, name: str, where: str, minimum: int = 1) -> int:
-    if isinstance(n, bool) or not isinstance(n, numbers.Integral) or n < minimum:
-        raise ValueError(f"{where}: {name} must be an integer >= {minimum}, got {n!r}")
-    return int(n)
+    return integer(n, f"{where}: {name}", low=minimum)
 
 
 def _noise(noise: Any, where: str) -> float:
-    if noise is None:
-        return 0.0
-    if isinstance(noise, bool) or not isinstance(noise, numbers.Real) or not math.isfinite(noise) or noise < 0:
-        raise ValueError(f"{where}: noise must be a finite number >= 0, got {noise!r}")
-    return float(noise)
+    return 0.0 if noise is None else hyperparameter(noise, f"{where}: noise", low=0.0)
 
 
 def _two_classes(outer: np.ndarray, inner: np.ndarray, shuffle: bool, noise: float,
@@ -81,8 +68,7 @@ def make_circles(n_samples: int = 100, noise: float | None = 0.1, seed: int | No
     """A large circle (class 0) around a small one of radius `factor` (class 1),
     plus Gaussian noise (scikit-learn's `make_circles`)."""
     n = _size(n_samples, "n_samples", "make_circles")
-    if isinstance(factor, bool) or not isinstance(factor, numbers.Real) or not 0 <= factor < 1:
-        raise ValueError(f"make_circles: factor must be in [0, 1), got {factor!r}")
+    factor = hyperparameter(factor, "make_circles: factor", low=0.0, high=1.0, high_open=True)
     n_out = n // 2
     t_out = np.linspace(0, 2 * np.pi, n_out, endpoint=False)
     t_in = np.linspace(0, 2 * np.pi, n - n_out, endpoint=False)

@@ -22,12 +22,14 @@ In the code, `li` is the seeds' layer index l.
 from __future__ import annotations
 
 import html
-import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+
+from autograd.report import format_table
+from autograd.validate import hyperparameter
 
 from .layers import ACTIVATIONS, Activation
 from .losses import half_sse
@@ -169,16 +171,16 @@ def step(model: Module, x: Sequence[float], y: Any, alpha: float) -> float:
     """One Monash update in place: wᵢⱼ ← wᵢⱼ + α aᵢ Δⱼ and bⱼ ← bⱼ + α Δⱼ for
     every unit j. All Δ are computed from the current weights first, then every
     weight moves, which makes this exactly one gradient-descent step of
-    learning rate α on E. Returns E before the step."""
-    if isinstance(alpha, bool) or not isinstance(alpha, (int, float)) or not math.isfinite(alpha):
-        raise ValueError(f"nn.delta.step: alpha must be a finite number, got {alpha!r}")
+    learning rate α on E. Returns E before the step. The weights stay Python
+    floats (the arithmetic is NumPy's; each new value is converted back)."""
+    alpha = hyperparameter(alpha, "nn.delta.step: alpha")
     net, a, z, y = _setup(model, x, y)
     Delta = _per_unit(net, a, z, y)
     for li, layer in enumerate(net):
         for j, neuron in enumerate(layer.neurons):
             for i, w in enumerate(neuron.w):
-                w.data += alpha * a[li][i] * Delta[li][j]
-            neuron.b.data += alpha * Delta[li][j]
+                w.data = float(w.data + alpha * a[li][i] * Delta[li][j])
+            neuron.b.data = float(neuron.b.data + alpha * Delta[li][j])
     return _error(a[-1], y)
 
 
@@ -186,12 +188,19 @@ def step(model: Module, x: Sequence[float], y: Any, alpha: float) -> float:
 
 @dataclass(frozen=True)
 class GradientRow:
-    """One parameter's ∂E/∂p three ways."""
+    """One parameter's ∂E/∂p three ways. `kink` names the units whose kink the
+    finite difference's steps p ± eps cross: E has no derivative for such a
+    difference to approximate, so the row's finite difference is not judged."""
 
     name: str
     autodiff: float
     delta_rule: float
     finite_difference: float
+    kink: str = ""
+
+    @property
+    def note(self) -> str:
+        return f"p ± eps crosses the kink of {self.kink}" if self.kink else ""
 
     @property
     def delta_error(self) -> float:
@@ -205,6 +214,10 @@ class GradientRow:
 
     @property
     def disagreement(self) -> float:
+        """The largest difference between the columns that are judged (the two
+        exact ones only, when the finite difference crosses a kink)."""
+        if self.kink:
+            return self.delta_error
         return max(self.delta_error, self.fd_error, abs(self.delta_rule - self.finite_difference))
 
 
@@ -214,15 +227,15 @@ class DeltaReport:
 
     `ok` when autodiff and the Δ rule agree to `exact_tol` (relative to the
     largest gradient, or absolute when that is below 1) and finite differences to
-    `fd_tol`; finite differences are not judged when a relu-like unit sits within
-    `eps` of its kink, where E has no derivative to approximate."""
+    `fd_tol`, except in the rows whose finite difference crosses a kink (see
+    `GradientRow.kink`)."""
 
     loss: float
     rows: list[GradientRow] = field(default_factory=list)
     eps: float = 1e-6
     exact_tol: float = 1e-9
     fd_tol: float = 1e-5
-    near_kink: list[str] = field(default_factory=list)  # the units too close to a kink
+    near_kink: list[str] = field(default_factory=list)  # the units whose kink some step p ± eps crosses
 
     @property
     def max_disagreement(self) -> float:
@@ -239,21 +252,25 @@ class DeltaReport:
 
     @property
     def max_fd_error(self) -> float:
-        return max((r.fd_error for r in self.rows), default=0.0)
+        """The largest |autodiff − finite difference| over the rows it is judged in."""
+        return max((r.fd_error for r in self.rows if not r.kink), default=0.0)
 
     @property
     def ok(self) -> bool:
         scale = max(1.0, max((abs(r.autodiff) for r in self.rows), default=0.0))
         exact = self.max_delta_error <= self.exact_tol * scale
-        return exact and (bool(self.near_kink) or self.max_fd_error <= self.fd_tol * scale)
+        return exact and self.max_fd_error <= self.fd_tol * scale
 
     def __bool__(self) -> bool:
         return self.ok
 
     def _cells(self) -> tuple[tuple[str, ...], list[tuple[str, ...]]]:
-        header = ("parameter", "autodiff", "Δ rule", "finite diff", "|auto − Δ|", "|auto − fd|")
+        """The table's header and rows; a "note" column only when some row has a note."""
+        notes = any(r.kink for r in self.rows)
+        header = ("parameter", "autodiff", "Δ rule", "finite diff", "|auto − Δ|", "|auto − fd|") + \
+            (("note",) if notes else ())
         body = [(r.name, f"{r.autodiff:.12g}", f"{r.delta_rule:.12g}", f"{r.finite_difference:.12g}",
-                 f"{r.delta_error:.2e}", f"{r.fd_error:.2e}") for r in self.rows]
+                 f"{r.delta_error:.2e}", f"{r.fd_error:.2e}") + ((r.note,) if notes else ()) for r in self.rows]
         return header, body
 
     def _summary(self) -> str:
@@ -262,17 +279,16 @@ class DeltaReport:
         verdict = "ok" if self.ok else "DISAGREE"
         text = (f"∂E/∂p for E = ½ Σ (y − a)² = {self.loss:.12g}: largest disagreement "
                 f"{self.max_disagreement:.2e}{where}, autodiff vs Δ rule {self.max_delta_error:.2e}: {verdict}")
-        if self.near_kink:
-            text += f"\nnote: {', '.join(self.near_kink)} within eps of a kink; finite differences not judged there"
+        crossing = sum(1 for r in self.rows if r.kink)
+        if crossing:
+            text += (f"\nnote: the finite difference of {crossing} parameter(s) crosses the kink of "
+                     f"{', '.join(self.near_kink)}; not judged there (E has no derivative across a kink)")
         return text
 
     def table(self) -> str:
         header, body = self._cells()
-        widths = [max(len(row[i]) for row in [header, *body]) for i in range(len(header))]
-        lines = ["  ".join(c.rjust(w) if i else c.ljust(w) for i, (c, w) in enumerate(zip(row, widths))).rstrip()
-                 for row in [header, *body]]
-        lines.insert(1, "  ".join("-" * w for w in widths))
-        return "\n".join(lines) + "\n" + self._summary()
+        align = "l" + "r" * 5 + "l" * (len(header) - 6)  # names and notes left, numbers right
+        return format_table(header, body, align) + "\n" + self._summary()
 
     def __repr__(self) -> str:
         return self.table()
@@ -290,10 +306,11 @@ class DeltaReport:
 def compare(model: Module, x: Sequence[float], y: Any, eps: float = 1e-6) -> DeltaReport:
     """∂E/∂p for every weight and bias, E = ½ Σ (y − a)², three ways: autodiff
     (`backward()` through the model's Value graph), the Δ rules (∂E/∂wᵢⱼ = −aᵢΔⱼ,
-    ∂E/∂bⱼ = −Δⱼ) and central finite differences of the NumPy forward pass. The
+    ∂E/∂bⱼ = −Δⱼ) and central finite differences of the NumPy forward pass. A
+    row whose steps p ± eps move some unit's net input across a kink of its
+    activation (relu's 0) is marked as such, not counted as a disagreement. The
     model's weights and gradients are left as they were."""
-    if not isinstance(eps, (int, float)) or not math.isfinite(eps) or eps <= 0:
-        raise ValueError(f"nn.delta.compare: eps must be a finite number > 0, got {eps!r}")
+    eps = hyperparameter(eps, "nn.delta.compare: eps", low=0.0, low_open=True)
     net, a, z, y_vec = _setup(model, x, y)
     named = model.named_parameters()
     auto, loss = _autodiff(model, named, list(a[0]), y_vec)
@@ -303,14 +320,16 @@ def compare(model: Module, x: Sequence[float], y: Any, eps: float = 1e-6) -> Del
         for j in range(len(layer.neurons)):
             for i in range(layer.W.shape[1]):
                 by_rule.append(-a[li][i] * Delta[li][j])
-                numeric.append(_central_difference(net, a[0], y_vec, li, j, i, eps))
+                numeric.append(_central_difference(net, a[0], y_vec, z, li, j, i, eps))
             by_rule.append(-Delta[li][j])
-            numeric.append(_central_difference(net, a[0], y_vec, li, j, None, eps))
+            numeric.append(_central_difference(net, a[0], y_vec, z, li, j, None, eps))
     if len(by_rule) != len(named):
         raise TypeError(f"nn.delta.compare: the model has {len(named)} parameters but its layers hold "
                         f"{len(by_rule)} weights and biases")
-    rows = [GradientRow(name, g, float(d), float(f)) for (name, _), g, d, f in zip(named, auto, by_rule, numeric)]
-    return DeltaReport(loss, rows, eps=eps, near_kink=_units_near_kink(net, z, eps))
+    rows = [GradientRow(name, g, float(d), fd, ", ".join(units))
+            for (name, _), g, d, (fd, units) in zip(named, auto, by_rule, numeric)]
+    crossed = list(dict.fromkeys(unit for _, units in numeric for unit in units))  # once each, in order
+    return DeltaReport(loss, rows, eps=eps, near_kink=crossed)
 
 
 def _autodiff(model: Any, named: list[tuple[str, Any]], x: list[float], y: np.ndarray) -> tuple[list[float], float]:
@@ -329,30 +348,36 @@ def _autodiff(model: Any, named: list[tuple[str, Any]], x: list[float], y: np.nd
             p.grad = g
 
 
-def _central_difference(net: list[_LayerArrays], x: np.ndarray, y: np.ndarray, li: int, j: int,
-                        i: int | None, eps: float) -> float:
+def _central_difference(net: list[_LayerArrays], x: np.ndarray, y: np.ndarray, z: list[np.ndarray], li: int,
+                        j: int, i: int | None, eps: float) -> tuple[float, list[str]]:
     """(E(p + eps) − E(p − eps)) / 2 eps for W^l[j, i] (or b^l[j] when i is None),
-    on copies of the arrays: the model is not touched."""
-    def error_at(shift: float) -> float:
-        moved = [_LayerArrays(layer.neurons, layer.W.copy(), layer.b.copy(), layer.act) for layer in net]
+    on copies of the arrays (the model is not touched), and the units whose net
+    input lies on another piece of its activation at p + eps or p − eps than at
+    p: the difference then spans a kink."""
+    def moved(shift: float) -> tuple[float, list[np.ndarray]]:
+        copy = [_LayerArrays(layer.neurons, layer.W.copy(), layer.b.copy(), layer.act) for layer in net]
         if i is None:
-            moved[li].b[j] += shift
+            copy[li].b[j] += shift
         else:
-            moved[li].W[j, i] += shift
-        return _error(_forward(moved, x)[0][-1], y)
+            copy[li].W[j, i] += shift
+        a, z_moved = _forward(copy, x)
+        return _error(a[-1], y), z_moved
 
-    return (error_at(eps) - error_at(-eps)) / (2 * eps)
+    (up, z_up), (down, z_down) = moved(eps), moved(-eps)
+    return (up - down) / (2 * eps), _units_crossing(net, z, z_up, z_down)
 
 
-_KINKED = ("relu", "leaky_relu")
-
-
-def _units_near_kink(net: list[_LayerArrays], z: list[np.ndarray], eps: float) -> list[str]:
-    """Units whose net input is within a few eps of a kink, named by their scope."""
-    near = []
-    for layer, zl in zip(net, z):
-        if layer.act.name in _KINKED:
-            for neuron, zj in zip(layer.neurons, zl):
-                if abs(zj) <= 10 * eps * max(1.0, float(np.abs(layer.W).sum())):
-                    near.append(getattr(neuron, "_scope", "") or repr(neuron))
-    return near
+def _units_crossing(net: list[_LayerArrays], z: list[np.ndarray], *moved: list[np.ndarray]) -> list[str]:
+    """The units (by scope) whose net input in some `moved` forward pass lies on
+    another smooth piece of the activation than in `z`: the step actually taken
+    in every net input decides, whatever the size of the inputs and weights."""
+    units = []
+    for layer, zl, *zs in zip(net, z, *moved):
+        if not layer.act.kinks:
+            continue
+        at = layer.act.piece(zl)
+        crossed = np.zeros(len(zl), dtype=bool)
+        for other in zs:
+            crossed |= layer.act.piece(other) != at
+        units += [getattr(layer.neurons[k], "_scope", "") or repr(layer.neurons[k]) for k in np.flatnonzero(crossed)]
+    return units

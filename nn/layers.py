@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import math
 import numbers
-import random
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -24,49 +23,54 @@ import numpy as np
 
 import autograd
 from autograd import Value
+from autograd.ops import LEAKY_RELU_SLOPE, sigmoid_array
+from autograd.validate import integer
 
 from .module import Module
+from .rng import Sampler
 
 # ---- activations -------------------------------------------------------------
 
-LEAKY_SLOPE = 0.01  # leaky_relu's slope for x < 0 (the engine's default)
-
-
-def _sigmoid(z: np.ndarray) -> np.ndarray:
-    # The engine's stable form: exp of a non-positive number never overflows.
-    e = np.exp(-np.abs(z))
-    return np.where(z >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
+LEAKY_SLOPE = LEAKY_RELU_SLOPE  # leaky_relu's slope for x < 0: the engine's default, the same object
 
 
 def _sigmoid_prime(z: np.ndarray) -> np.ndarray:
-    s = _sigmoid(z)
+    s = sigmoid_array(z)
     return s * (1.0 - s)  # σ' = σ(1 − σ), as seed 000 derives
 
 
 @dataclass(frozen=True)
 class Activation:
     """An activation g: `apply` on a Value (the graph's op), `g` and `g_prime` on
-    NumPy arrays (for `nn.delta`). Derivatives at a kink match the engine's:
-    relu'(0) = 0, leaky_relu'(0) = slope."""
+    NumPy arrays (for `nn.delta`), and `kinks`, the net inputs where g' jumps.
+    Derivatives at a kink match the engine's: relu'(0) = 0, leaky_relu'(0) = slope."""
 
     name: str
     title: str  # for reprs: ReLUNeuron(2), as micrograd prints it
     apply: Callable[[Value], Value]
     g: Callable[[np.ndarray], np.ndarray]
     g_prime: Callable[[np.ndarray], np.ndarray]
+    kinks: tuple[float, ...] = ()
+
+    def piece(self, z: np.ndarray) -> np.ndarray:
+        """Which smooth piece of g each net input lies on: the number of kinks
+        strictly below it (z = 0 is on relu's left piece, as relu'(0) = 0 says)."""
+        z = np.asarray(z, dtype=float)
+        return sum((z > c).astype(int) for c in self.kinks) if self.kinks else np.zeros(z.shape, dtype=int)
 
 
 ACTIVATIONS: dict[str, Activation] = {a.name: a for a in (
     Activation("relu", "ReLU", Value.relu,
-               lambda z: np.where(z > 0, z, 0.0), lambda z: np.where(z > 0, 1.0, 0.0)),
+               lambda z: np.where(z > 0, z, 0.0), lambda z: np.where(z > 0, 1.0, 0.0), kinks=(0.0,)),
     Activation("tanh", "Tanh", Value.tanh,
                np.tanh, lambda z: 1.0 - np.tanh(z) ** 2),
     Activation("sigmoid", "Sigmoid", Value.sigmoid,
-               _sigmoid, _sigmoid_prime),
+               sigmoid_array, _sigmoid_prime),
     Activation("linear", "Linear", lambda v: v,
                lambda z: np.asarray(z, dtype=float), lambda z: np.ones_like(z, dtype=float)),
     Activation("leaky_relu", "LeakyReLU", lambda v: v.leaky_relu(LEAKY_SLOPE),
-               lambda z: np.where(z > 0, z, LEAKY_SLOPE * z), lambda z: np.where(z > 0, 1.0, LEAKY_SLOPE)),
+               lambda z: np.where(z > 0, z, LEAKY_SLOPE * z), lambda z: np.where(z > 0, 1.0, LEAKY_SLOPE),
+               kinks=(0.0,)),
 )}
 
 
@@ -96,36 +100,7 @@ def _resolve_activation(activation_: str | bool, nonlin: bool | None, where: str
 INITS = ("uniform", "xavier", "he")
 
 
-class _Sampler:
-    """uniform(lo, hi) and normal(std) draws from Python's `random` (module or
-    `random.Random`) or a NumPy Generator/RandomState, one float at a time, so a
-    model consumes its random numbers in parameter order whatever the source."""
-
-    def __init__(self, seed: int | None, rng: Any) -> None:
-        if seed is not None and rng is not None:
-            raise TypeError("give seed= or rng=, not both")
-        if seed is not None:
-            if isinstance(seed, bool) or not isinstance(seed, numbers.Integral):
-                raise TypeError(f"seed must be an int, got {type(seed).__name__}: {seed!r}")
-            rng = random.Random(seed)  # the numbers random.seed(seed) gives, as micrograd's demo seeds
-        self.rng = random if rng is None else rng
-        self.numpy = isinstance(rng, (np.random.Generator, np.random.RandomState))
-        if not self.numpy and not hasattr(self.rng, "gauss"):
-            raise TypeError(f"rng must be a random.Random or a NumPy Generator/RandomState, got {type(rng).__name__}")
-
-    def uniform(self, lo: float, hi: float) -> float:
-        return float(self.rng.uniform(lo, hi))
-
-    def normal(self, std: float) -> float:
-        return float(self.rng.normal(0.0, std)) if self.numpy else self.rng.gauss(0.0, std)
-
-
-def _sampler(seed: int | None, rng: Any) -> _Sampler:
-    """One sampler for a whole model: a parent passes its own to its children as `rng`."""
-    return rng if isinstance(rng, _Sampler) and seed is None else _Sampler(seed, rng)
-
-
-def _initial_weights(nin: int, fan_out: int, init: str, sampler: _Sampler) -> tuple[list[float], float]:
+def _initial_weights(nin: int, fan_out: int, init: str, sampler: Sampler) -> tuple[list[float], float]:
     """(weights, bias) for one neuron. uniform: micrograd's w ~ U(−1, 1), b = 0;
     xavier (Glorot): w ~ U(±√(6 / (nin + fan_out))), b = 0; he: w ~ N(0, 2 / nin), b = 0."""
     if init == "uniform":
@@ -140,9 +115,7 @@ def _initial_weights(nin: int, fan_out: int, init: str, sampler: _Sampler) -> tu
 
 
 def _count(value: Any, name: str, where: str, minimum: int = 1) -> int:
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < minimum:
-        raise ValueError(f"{where}: {name} must be an integer >= {minimum}, got {value!r}")
-    return int(value)
+    return integer(value, f"{where}: {name}", low=minimum)
 
 
 # ---- the modules ---------------------------------------------------------------
@@ -161,10 +134,9 @@ class Neuron(Module):
         nin = _count(nin, "nin", "Neuron")
         self.activation = _resolve_activation(activation, nonlin, "Neuron")
         self.nonlin = self.activation != "linear"  # micrograd's attribute
-        w, b = _initial_weights(nin, _count(fan_out, "fan_out", "Neuron"), init, _sampler(seed, rng))
+        w, b = _initial_weights(nin, _count(fan_out, "fan_out", "Neuron"), init, Sampler.of(seed, rng))
         self.w = [Value(wi) for wi in w]
         self.b = Value(b)
-        self._apply = ACTIVATIONS[self.activation].apply
         self._assign_names()
 
     @property
@@ -184,7 +156,9 @@ class Neuron(Module):
         net.scope = self._scope
         if not self.nonlin:
             return net  # linear: the output is the net input itself
-        out = self._apply(net)
+        # Looked up by name at each call, not stored: a model holds no functions,
+        # so it pickles and deep-copies.
+        out = ACTIVATIONS[self.activation].apply(net)
         out.label = "a"
         out.scope = self._scope
         return out
@@ -201,7 +175,7 @@ class Layer(Module):
                  init: str = "uniform", seed: int | None = None, rng: Any = None) -> None:
         nout = _count(nout, "nout", "Layer")
         activation_ = _resolve_activation(activation, nonlin, "Layer")
-        sampler = _sampler(seed, rng)
+        sampler = Sampler.of(seed, rng)
         self.neurons = [Neuron(nin, activation_, init=init, fan_out=nout, rng=sampler) for _ in range(nout)]
         self._assign_names()
 
@@ -238,7 +212,7 @@ class MLP(Module):
             raise ValueError(f"MLP: nouts must be a non-empty list of layer widths, got {nouts!r}")
         sizes = [nin, *(_count(n, "each width in nouts", "MLP") for n in nouts)]
         hidden, last = get_activation(activation).name, get_activation(out_activation).name
-        sampler = _sampler(seed, rng)
+        sampler = Sampler.of(seed, rng)
         self.layers = [Layer(sizes[i], sizes[i + 1], last if i == len(nouts) - 1 else hidden,
                              init=init, rng=sampler) for i in range(len(nouts))]
         self._assign_names()

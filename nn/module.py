@@ -11,13 +11,13 @@ from __future__ import annotations
 
 import json
 import math
-import numbers
 import os
 from collections.abc import Iterator, Mapping
 from typing import Any
 
 from autograd import Value
 from autograd.files import write_atomically
+from autograd.validate import hyperparameter
 
 
 class Module:
@@ -52,10 +52,12 @@ class Module:
         """Every trainable Value of the module, in micrograd's order."""
         return [p for _, p in self.named_parameters()]
 
-    def zero_grad(self) -> None:
-        """Sets every parameter's gradient to 0 (leaves accumulate across `backward()` calls)."""
+    def zero_grad(self, set_to_none: bool = False) -> None:
+        """Sets every parameter's gradient to 0 (leaves accumulate across `backward()`
+        calls). `set_to_none=True` (PyTorch's keyword) sets them to None instead,
+        which the next `backward()` and the optimizers' `step()` treat as 0."""
         for p in self.parameters():
-            p.grad = 0.0
+            p.grad = None if set_to_none else 0.0
 
     def _assign_names(self, prefix: str = "") -> None:
         """Labels every parameter with its `named_parameters()` name and scopes it
@@ -106,6 +108,8 @@ class Module:
         """Writes `state_dict()` to `path` as JSON, atomically: to a temporary file
         in the same directory, flushed to disk, then renamed over `path`
         (`os.replace`), so a crash leaves either the old file or the new one."""
+        if os.fspath(path) == "":
+            raise ValueError("save: the path is empty; give a file name such as model.json")
         state = self.state_dict()
         for name, value in state.items():
             if not math.isfinite(value):
@@ -114,23 +118,71 @@ class Module:
         write_atomically(path, text.encode, "save")
 
     def load(self, path: str | os.PathLike[str]) -> None:
-        """Loads parameters saved by `save` into this model. A file that is not
-        valid JSON (truncated, corrupt) or not a JSON object is a ValueError; the
-        contents are validated as by `load_state_dict`; on any error nothing changes."""
+        """Loads parameters saved by `save` into this model.
+
+        Every bad file is a ValueError whose message starts `load: <path>` and
+        says what is wrong: not valid JSON (truncated, corrupt, nested too deeply),
+        not a JSON object, a number too large for a float, or an entry refused by
+        `load_state_dict` (a non-finite number, a string, ...); a file for another
+        architecture is a KeyError naming the missing and unexpected names. On
+        any error the model is left exactly as it was."""
         path = os.fspath(path)
+        if path == "":
+            raise ValueError("load: the path is empty; give the file that save() wrote")
         with open(path, "rb") as f:
             raw = f.read()
+        state = _parse_model_file(raw, path)
         try:
-            state = json.loads(raw, object_pairs_hook=_unique_keys)
-        except ValueError as err:  # JSONDecodeError and UnicodeDecodeError are ValueErrors
-            raise ValueError(f"load: {path} is not valid JSON (truncated or corrupt?): {err}") from None
-        if not isinstance(state, dict):
-            raise ValueError(f"load: {path} holds a JSON {type(state).__name__}, not an object of name: number")
-        self.load_state_dict(state)
+            self.load_state_dict(state)
+        except ValueError as err:
+            raise ValueError(f"load: {path}: {err}") from None
+        except KeyError as err:
+            raise KeyError(f"load: {path}: {err.args[0]}") from None
 
     # ---- display -----------------------------------------------------------------
     def __repr__(self) -> str:
         return f"{type(self).__name__}()"
+
+
+class _NumberTooLarge(ValueError):
+    """A JSON number literal whose float is infinite."""
+
+
+def _parse_model_file(raw: bytes, path: str) -> dict[str, Any]:
+    """The JSON object in `raw`, or a ValueError naming `path` and what is wrong."""
+    try:
+        state = json.loads(raw, object_pairs_hook=_unique_keys, parse_int=_json_number, parse_float=_json_number)
+    except _NumberTooLarge as err:
+        raise ValueError(f"load: {path} holds {err}") from None
+    except RecursionError:
+        # json's parser recurses once per nested array or object.
+        raise ValueError(f"load: {path} is not a model file: its JSON is nested too deeply "
+                         "(save() writes one flat object of name: number)") from None
+    except ValueError as err:  # JSONDecodeError and UnicodeDecodeError are ValueErrors
+        raise ValueError(f"load: {path} is not valid JSON (truncated or corrupt?): {err}") from None
+    if not isinstance(state, dict):
+        raise ValueError(f"load: {path} holds {_json_kind(state)}, not a JSON object of name: number")
+    return state
+
+
+def _json_number(text: str) -> float:
+    """A JSON number as a float (every parameter is one). float() reads any
+    number of digits, where int() refuses more than 4,300; a literal beyond the
+    float range (a 400-digit integer, 1e400) is refused, saying so."""
+    value = float(text)
+    if math.isinf(value):
+        shown = text if len(text) <= 24 else f"{text[:12]}... ({len(text)} characters)"
+        raise _NumberTooLarge(f"the number {shown}, too large for a float (the largest is about 1.8e308)")
+    return value
+
+
+def _json_kind(value: Any) -> str:
+    """A parsed value in JSON's words: "a JSON array", "a JSON string", "a JSON
+    number", "JSON null", "JSON true", "JSON false"."""
+    if value is None or isinstance(value, bool):
+        return f"JSON {json.dumps(value)}"
+    names = {dict: "object", list: "array", str: "string", int: "number", float: "number"}
+    return f"a JSON {names.get(type(value), type(value).__name__)}"
 
 
 def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
@@ -144,16 +196,10 @@ def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
 
 
 def _finite_real(value: Any, name: str) -> float:
-    # bool is an int to Python, but True as a weight is a mistake, not a number.
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise ValueError(f"load_state_dict: {name!r} must be a number, got {type(value).__name__}: {value!r}")
-    try:
-        value = float(value)
-    except OverflowError:  # an int beyond the float range
-        value = math.inf
-    if not math.isfinite(value):
-        raise ValueError(f"load_state_dict: {name!r} must be finite, got {value!r}")
-    return value
+    """A parameter's new value as a Python float. Refused, as a ValueError naming
+    the parameter: a bool (True as a weight is a mistake, not a number), a
+    non-number, NaN, ±inf, an integer too large for a float."""
+    return hyperparameter(value, f"load_state_dict: {name!r}")
 
 
 def _listing(names: list[str], limit: int = 5) -> str:

@@ -3,25 +3,37 @@
 Each holds a list of parameter Values and updates their `.data` from their
 `.grad` in `step()`; `zero_grad()` clears the gradients. `lr` may be changed
 between steps (`opt.lr = 1.0 - 0.9 * k / 100`, micrograd's decaying rate).
+
+As in PyTorch, a step reads only the gradient's value: a gradient that is a
+Value (after `backward(create_graph=True)`) counts by its `.data`, and a
+`None` gradient (`zero_grad(set_to_none=True)`) counts as 0. Every parameter's
+`.data`, and every number of an optimizer's state, is a Python float.
 """
 
 from __future__ import annotations
 
 import math
-import numbers
 from collections.abc import Iterable
 from typing import Any
 
 from autograd import Value
+from autograd.validate import hyperparameter
 
 
-def _hyper(value: Any, name: str, where: str, *, below_one: bool = False) -> float:
-    """A hyperparameter checked to be a finite number >= 0 (and < 1 when `below_one`)."""
-    ok = isinstance(value, numbers.Real) and not isinstance(value, bool) and math.isfinite(value) and value >= 0
-    if not ok or (below_one and value >= 1):
-        bound = "in [0, 1)" if below_one else ">= 0"
-        raise ValueError(f"{where}: {name} must be a finite number {bound}, got {value!r}")
-    return float(value)
+def _hyper(value: Any, name: str, where: str, *, below_one: bool = False, positive: bool = False) -> float:
+    """A hyperparameter checked to be a finite number >= 0 (> 0 when `positive`,
+    and < 1 when `below_one`), as a Python float."""
+    return hyperparameter(value, f"{where}: {name}", low=0.0, low_open=positive,
+                          high=1.0 if below_one else math.inf, high_open=below_one)
+
+
+def _gradient_value(p: Value) -> float:
+    """`p.grad` as the float a step uses: a Value gradient (create_graph) by its
+    data, a None gradient (set_to_none) as 0."""
+    g = p.grad
+    if g is None:
+        return 0.0
+    return float(g.data if isinstance(g, Value) else g)
 
 
 class Optimizer:
@@ -48,14 +60,16 @@ class Optimizer:
     def lr(self, value: float) -> None:
         self._lr = _hyper(value, "lr", type(self).__name__)
 
-    def zero_grad(self) -> None:
-        """Sets every parameter's gradient to 0."""
+    def zero_grad(self, set_to_none: bool = False) -> None:
+        """Sets every parameter's gradient to 0, or to None with `set_to_none=True`
+        (PyTorch's spelling; a None gradient counts as 0 in `step()` and in `backward()`)."""
         for p in self.params:
-            p.grad = 0.0
+            p.grad = None if set_to_none else 0.0
 
     def _gradient(self, p: Value) -> float:
         # Weight decay as PyTorch adds it: g + λ·p (the gradient of the L2 penalty ½λ Σ p²).
-        return p.grad + self.weight_decay * p.data if self.weight_decay else p.grad
+        g = _gradient_value(p)
+        return float(g + self.weight_decay * p.data) if self.weight_decay else g
 
     def step(self) -> None:
         raise NotImplementedError
@@ -79,14 +93,14 @@ class SGD(Optimizer):
         lr, mu = self._lr, self.momentum
         if not mu:
             for p in self.params:
-                p.data -= lr * self._gradient(p)
+                p.data = float(p.data - lr * self._gradient(p))
             return
         if self.velocity is None:
             self.velocity = [self._gradient(p) for p in self.params]
         else:
             self.velocity = [mu * v + self._gradient(p) for v, p in zip(self.velocity, self.params)]
         for p, v in zip(self.params, self.velocity):
-            p.data -= lr * v
+            p.data = float(p.data - lr * v)
 
     def state_dict(self) -> dict[str, Any]:
         return {"lr": self._lr, "momentum": self.momentum, "weight_decay": self.weight_decay,
@@ -105,7 +119,8 @@ class Adam(Optimizer):
             raise ValueError(f"Adam: betas must be a pair (beta1, beta2), got {betas!r}")
         self.betas = (_hyper(betas[0], "betas[0]", "Adam", below_one=True),
                       _hyper(betas[1], "betas[1]", "Adam", below_one=True))
-        self.eps = _hyper(eps, "eps", "Adam")
+        # eps > 0: it is what keeps m̂ / (√v̂ + ε) finite when a gradient has been 0 so far.
+        self.eps = _hyper(eps, "eps", "Adam", positive=True)
         self.t = 0
         self.m = [0.0] * len(self.params)
         self.v = [0.0] * len(self.params)
@@ -119,7 +134,7 @@ class Adam(Optimizer):
             g = self._gradient(p)
             self.m[i] = m = b1 * self.m[i] + (1.0 - b1) * g
             self.v[i] = v = b2 * self.v[i] + (1.0 - b2) * g * g
-            p.data -= self._lr * (m / correction1) / (math.sqrt(v / correction2) + self.eps)
+            p.data = float(p.data - self._lr * (m / correction1) / (math.sqrt(v / correction2) + self.eps))
 
     def state_dict(self) -> dict[str, Any]:
         return {"lr": self._lr, "betas": list(self.betas), "eps": self.eps, "weight_decay": self.weight_decay,

@@ -7,9 +7,6 @@ and a PyTorch loop do.
 
 from __future__ import annotations
 
-import functools
-import math
-import numbers
 import sys
 import warnings
 from collections.abc import Callable
@@ -26,11 +23,13 @@ with warnings.catch_warnings():
     from tqdm.auto import tqdm
 
 from autograd import Value
+from autograd.validate import hyperparameter, integer
 
 from . import losses
-from .data import RNG, batches, generator
+from .data import RNG, batches
 from .module import Module
 from .optim import SGD, Optimizer
+from .rng import resolve_rng
 
 
 @dataclass
@@ -46,26 +45,6 @@ class History:
 
     def __len__(self) -> int:
         return len(self.loss)
-
-
-# For one output per sample: the score above which a sample counts as class 1,
-# by what the loss makes the output mean. Other losses on one output use the
-# midpoint of the labels (0.5 for {0, 1}, 0 for ±1); several outputs, the argmax.
-_THRESHOLDS: dict[Callable[..., Value], float] = {
-    losses.hinge: 0.0,  # a margin score: its sign is the class
-    losses.binary_cross_entropy: 0.5,  # a probability
-    losses.binary_cross_entropy_with_logits: 0.0,  # a logit: σ(z) > 0.5 ⟺ z > 0
-}
-
-
-def _threshold(loss: Callable[..., Value], y: np.ndarray) -> float:
-    if isinstance(loss, functools.partial):
-        if loss.func is losses.binary_cross_entropy and loss.keywords.get("from_logits"):
-            return 0.0
-        loss = loss.func
-    if loss in _THRESHOLDS:
-        return _THRESHOLDS[loss]
-    return (float(y.min()) + float(y.max())) / 2.0
 
 
 def _correct(outputs: list[Any], targets: np.ndarray, threshold: float) -> int:
@@ -113,8 +92,10 @@ def fit(model: Module, X: Any, y: Any, loss: str | Callable[..., Value] = "half_
     optimizer = optimizer if optimizer is not None else SGD(model.parameters(), lr=0.1)
     l2_alpha = _l2_alpha(l2)
     params = model.parameters()
-    source = generator(seed, rng)
-    threshold = _threshold(loss_fn, y) if y.ndim == 1 else 0.0
+    source = resolve_rng(seed, rng, family="numpy")
+    # One output per sample: the score above which it means class 1, as the
+    # loss reads it (several outputs: the argmax, no threshold).
+    threshold = losses.decision_threshold(loss, y) if y.ndim == 1 else 0.0
     inputs = X.tolist()  # plain floats: the fastest operands for Values
     history = History()
     with tqdm(range(epochs), desc="fit", unit="epoch", disable=not _show_progress(progress)) as bar:
@@ -160,12 +141,8 @@ def _dataset(X: Any, y: Any) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _epochs(epochs: Any) -> int:
-    if isinstance(epochs, bool) or not isinstance(epochs, numbers.Integral) or epochs < 0:
-        raise ValueError(f"fit: epochs must be an integer >= 0, got {epochs!r}")
-    return int(epochs)
+    return integer(epochs, "fit: epochs", low=0)
 
 
 def _l2_alpha(alpha: Any) -> float:
-    if isinstance(alpha, bool) or not isinstance(alpha, numbers.Real) or not math.isfinite(alpha) or alpha < 0:
-        raise ValueError(f"fit: l2 must be a finite number >= 0, got {alpha!r}")
-    return float(alpha)
+    return hyperparameter(alpha, "fit: l2", low=0.0)

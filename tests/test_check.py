@@ -112,16 +112,17 @@ def test_gradcheck_raise_on_fail_returns_the_report_when_all_agree():
 
 
 @pytest.mark.parametrize(("kwargs", "message"), [
-    ({"eps": 0.0}, "eps must be > 0"), ({"eps": -1e-6}, "eps must be"), ({"eps": math.nan}, "eps must be"),
+    ({"eps": 0.0}, "eps must be a finite number > 0"), ({"eps": -1e-6}, "eps must be"),
+    ({"eps": math.nan}, "eps must be"),
     ({"atol": -1.0}, "atol must be"), ({"rtol": math.inf}, "rtol must be"), ({"rtol": "1e-4"}, "rtol must be"),
 ])
 def test_gradcheck_validates_its_tolerances(kwargs, message):
-    with pytest.raises((ValueError, TypeError), match=message):
+    with pytest.raises(ValueError, match=message):
         gradcheck(lambda x: x * x, [1.0], **kwargs)
 
 
 def test_check_ops_validates_its_tolerances():
-    with pytest.raises(ValueError, match="eps must be > 0"):
+    with pytest.raises(ValueError, match="eps must be a finite number > 0"):
         check_ops(Value(1.0) * 2, eps=0)
 
 

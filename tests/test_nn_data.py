@@ -1,11 +1,14 @@
 """nn.data: shapes, geometry, seeding, and the batch iterator's coverage of every index."""
 
+import random
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from nn import data
+from nn.rng import resolve_rng
 
 
 @pytest.mark.parametrize("make", [data.make_moons, data.make_circles])
@@ -113,3 +116,38 @@ def test_every_epoch_covers_every_index_exactly_once_in_batches_of_the_given_siz
     assert np.array_equal(np.sort(np.concatenate(epoch)), np.arange(n))
     size = n if batch_size is None else batch_size
     assert all(len(b) == size for b in epoch[:-1]) and 1 <= len(epoch[-1]) <= size
+
+
+# ---- the one seed/rng resolver -----------------------------------------------------------
+
+def test_a_seed_gives_numpys_random_state_for_data_and_pythons_random_for_models():
+    assert isinstance(resolve_rng(3, family="numpy"), np.random.RandomState)
+    assert resolve_rng(3, family="numpy").rand() == np.random.RandomState(3).rand()
+    assert resolve_rng(3, family="python").random() == random.Random(3).random()
+
+
+def test_no_seed_means_the_global_generators():
+    assert resolve_rng(family="python") is random
+    np.random.seed(5)
+    expected = np.random.RandomState(5).rand()
+    assert resolve_rng(family="numpy").rand() == expected
+
+
+def test_a_numpy_integer_seed_is_accepted_and_a_float_seed_is_not():
+    X1, _ = data.make_moons(20, seed=np.int64(7))
+    X2, _ = data.make_moons(20, seed=7)
+    assert np.array_equal(X1, X2)
+    with pytest.raises(TypeError, match="seed must be an int, got float"):
+        data.make_moons(20, seed=7.0)
+
+
+@pytest.mark.parametrize("family, rng", [("numpy", random.Random(1)), ("python", "not an rng")])
+def test_an_rng_of_the_wrong_kind_is_a_type_error_naming_what_is_allowed(family, rng):
+    with pytest.raises(TypeError, match="rng must be"):
+        resolve_rng(rng=rng, family=family)
+
+
+def test_numpy_scalars_are_accepted_as_noise_and_sizes():
+    X1, y1 = data.make_circles(np.int64(30), noise=np.float32(0.25), seed=0, factor=np.float64(0.5))
+    X2, y2 = data.make_circles(30, noise=0.25, seed=0, factor=0.5)
+    assert np.array_equal(X1, X2) and np.array_equal(y1, y2)

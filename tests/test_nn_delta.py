@@ -85,6 +85,23 @@ def test_autodiff_and_the_delta_rules_both_equal_finite_differences_to_1e_5(net)
     assert report.ok, report
 
 
+def summed_scale(model, x, y):
+    """Per layer, what Δ's sums would be with every term made positive:
+    S^L = |y − a| |g'(z^L)|, S^l = |g'(z^l)| ⊙ (|W^{l+1}|ᵀ S^{l+1}). Rounding in
+    either form errs by a few ulps of S, not of Δ: when the terms of Σₖ wⱼₖ Δₖ
+    cancel, Δⱼ can be 1e-8 while S is 1, and a relative error of 2e-11 in Δⱼ is
+    then a rounding error of 2e-19 in S. (S bounds the round-off of the whole
+    recursion, which is why it is built with absolute values throughout.)"""
+    a, z = delta.forward(model, x)
+    acts = [ACTIVATIONS[layer.activation] for layer in model.layers]
+    Ws = [W for W, _ in delta.weights(model)]
+    scale = [None] * len(Ws)
+    scale[-1] = np.abs(np.asarray(y, dtype=float) - a[-1]) * np.abs(acts[-1].g_prime(z[-1]))
+    for li in range(len(Ws) - 2, -1, -1):
+        scale[li] = np.abs(acts[li].g_prime(z[li])) * (np.abs(Ws[li + 1]).T @ scale[li + 1])
+    return a, scale
+
+
 @settings(max_examples=100, deadline=None)
 @given(networks())
 def test_the_matrix_form_equals_the_per_unit_form(net):
@@ -93,12 +110,28 @@ def test_the_matrix_form_equals_the_per_unit_form(net):
     per_unit = delta.deltas_per_unit(model, x, y)
     matrix = delta.deltas_matrix(model, x, y)
     assert len(per_unit) == len(matrix) == len(model.layers)
-    for Delta, d in zip(per_unit, matrix):
-        np.testing.assert_allclose(Delta, -d, rtol=1e-12, atol=1e-300)  # δ = −Δ
-    a, _ = delta.forward(model, x)
-    for li, ((dW, db), Delta) in enumerate(zip(delta.gradients(model, x, y), per_unit)):
-        np.testing.assert_allclose(dW, -np.outer(Delta, a[li]), rtol=1e-12, atol=1e-300)  # ∂E/∂w_ij = −a_i Δ_j
-        np.testing.assert_allclose(db, -Delta, rtol=1e-12, atol=1e-300)
+    a, scale = summed_scale(model, x, y)
+    # The two forms add the same terms in different orders (a Python loop, a
+    # matrix product), so they agree to rounding of the terms' size S, not of
+    # the result's: 1e-12·S is ~1e4 ulps of S (room for depth 4 and width 4) and
+    # still fails for any wrong term, sign or transpose, which errs by about S.
+    for Delta, d, S in zip(per_unit, matrix, scale):
+        assert np.all(np.abs(Delta + d) <= 1e-12 * S), (Delta, -d, S)  # δ = −Δ
+    for li, ((dW, db), Delta, S) in enumerate(zip(delta.gradients(model, x, y), per_unit, scale)):
+        # ∂E/∂w_ij = −a_i Δ_j
+        assert np.all(np.abs(dW + np.outer(Delta, a[li])) <= 1e-12 * np.outer(S, np.abs(a[li]))), li
+        assert np.all(np.abs(db + Delta) <= 1e-12 * S), li
+
+
+def test_the_scale_of_the_summed_terms_catches_a_wrong_sign():
+    # The tolerance above must not let a real mistake through: one flipped term.
+    model = MLP(2, [3, 2], activation="tanh", out_activation="tanh", seed=7)
+    x, y = [0.4, -0.9], [0.2, -0.5]
+    per_unit, matrix = delta.deltas_per_unit(model, x, y), delta.deltas_matrix(model, x, y)
+    _, scale = summed_scale(model, x, y)
+    wrong = -matrix[0].copy()
+    wrong[1] = -wrong[1]
+    assert not np.all(np.abs(per_unit[0] - wrong) <= 1e-12 * scale[0])
 
 
 @settings(max_examples=40, deadline=None)
@@ -235,3 +268,58 @@ def test_bad_inputs_are_clear_errors():
         delta.step(model, [1.0, 2.0], 1.0, alpha=math.inf)
     with pytest.raises(TypeError, match="MLP, a Layer or a Neuron"):
         delta.forward(object(), [1.0])
+
+
+def test_a_finite_difference_across_a_kink_is_reported_as_a_kink_not_a_disagreement():
+    # The issue's case: an input of 100, a net input 2e-5 above relu's kink.
+    # Moving w by eps = 1e-6 moves the net input by 1e-4, across the kink, so
+    # the finite difference is meaningless there; autodiff and the Δ rule agree.
+    neuron = Neuron(1, "relu", seed=0)
+    neuron.w[0].data, neuron.b.data = 1.0, 2e-5 - 100.0
+    report = delta.compare(neuron, [100.0], 1.0)
+    w_row, b_row = report.rows
+    assert w_row.autodiff == w_row.delta_rule == pytest.approx(-(1.0 - 2e-5) * 100.0, rel=1e-9)
+    assert w_row.kink and "kink" in w_row.note
+    assert abs(w_row.finite_difference - w_row.autodiff) > 1.0  # what used to be called a disagreement
+    assert w_row.disagreement == 0.0
+    assert not b_row.kink  # b moves the net input by only 1e-6: judged, and it agrees
+    assert b_row.fd_error < 1e-6
+    assert report.ok and report.near_kink == ["ReLUNeuron(1)"]
+    text = report.table()
+    assert text.splitlines()[0].split()[-1] == "note"
+    assert "p ± eps crosses the kink of ReLUNeuron(1)" in text.splitlines()[2]
+    assert "crosses the kink" in text.splitlines()[-1]
+
+
+def test_a_kink_row_still_fails_when_autodiff_and_the_delta_rule_disagree():
+    row = delta.GradientRow("w", autodiff=1.0, delta_rule=2.0, finite_difference=7.0, kink="unit")
+    assert not delta.DeltaReport(0.0, [row]).ok
+
+
+def test_a_unit_beside_but_not_across_its_kink_is_judged():
+    # The net input 2e-5 from the kink with inputs of size 1: no step crosses it.
+    neuron = Neuron(1, "relu", seed=0)
+    neuron.w[0].data, neuron.b.data = 1.0, 2e-5 - 1.0
+    report = delta.compare(neuron, [1.0], 1.0)
+    assert not report.near_kink and not any(r.kink for r in report.rows)
+    assert report.ok and report.max_fd_error < 1e-6
+
+
+def test_the_table_has_no_note_column_without_a_kink():
+    report = delta.compare(MLP(2, [2, 1], activation="tanh", seed=5), [0.4, 0.7], 1.0)
+    assert report.table().splitlines()[0].split()[-1] == "fd|"
+
+
+@pytest.mark.parametrize("alpha", [0.1, np.float32(0.1), np.float64(0.1), 1])
+def test_a_delta_step_leaves_every_parameter_a_python_float(alpha):
+    model = MLP(2, [3, 1], activation="sigmoid", seed=0)
+    delta.step(model, np.array([0.5, -1.0]), np.float64(1.0), alpha)
+    assert all(type(p.data) is float for p in model.parameters())
+    assert all(type(v) is float for v in model.state_dict().values())
+
+
+def test_a_numpy_alpha_gives_the_same_step_as_the_float():
+    by_float, by_numpy = MLP(2, [3, 1], seed=1), MLP(2, [3, 1], seed=1)
+    delta.step(by_float, [0.5, -1.0], 1.0, 0.25)
+    delta.step(by_numpy, [0.5, -1.0], 1.0, np.float32(0.25))  # 0.25 is exact in float32
+    assert by_float.state_dict() == by_numpy.state_dict()

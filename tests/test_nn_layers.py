@@ -1,12 +1,15 @@
 """Neuron, Layer, MLP: micrograd compatibility, the activation table, initialisation."""
 
+import copy
 import math
+import pickle
 import random
 
 import numpy as np
 import pytest
 from micrograd import nn as micrograd_nn
 
+import autograd.ops
 from autograd import Value
 from nn import ACTIVATIONS, MLP, Layer, Neuron
 from nn.layers import LEAKY_SLOPE
@@ -228,3 +231,48 @@ def test_numbers_given_to_an_mlp_become_one_shared_input_leaf_each_with_its_grad
         down[i] -= eps
         numeric = (model(up).data - model(down).data) / (2 * eps)
         assert leaf.grad == pytest.approx(numeric, rel=1e-6, abs=1e-9)
+
+
+# ---- one place for the slope and the sigmoid; kinks ------------------------------------
+
+def test_leaky_slope_is_the_engines_default_slope_itself():
+    assert LEAKY_SLOPE is autograd.ops.LEAKY_RELU_SLOPE
+
+
+def test_the_sigmoid_activation_is_the_engines_array_sigmoid():
+    assert ACTIVATIONS["sigmoid"].g is autograd.ops.sigmoid_array
+
+
+def test_only_relu_and_leaky_relu_have_a_kink_at_zero_and_zero_is_on_the_left_piece():
+    assert {name for name, act in ACTIVATIONS.items() if act.kinks} == {"relu", "leaky_relu"}
+    relu = ACTIVATIONS["relu"]
+    assert relu.piece(np.array([-1.0, 0.0, 1e-300, 2.0])).tolist() == [0, 0, 1, 1]  # relu'(0) = 0: the left piece
+    assert ACTIVATIONS["tanh"].piece(np.array([-1.0, 1.0])).tolist() == [0, 0]
+
+
+# ---- pickling and copying ---------------------------------------------------------------
+
+@pytest.mark.parametrize("activation", sorted(ACTIVATIONS))
+def test_a_model_pickles_and_unpickles_to_the_same_outputs(activation):
+    model = MLP(3, [4, 2], activation=activation, out_activation=activation, seed=0)
+    restored = pickle.loads(pickle.dumps(model))
+    x = [0.3, -1.2, 0.8]
+    assert [v.data for v in restored(x)] == [v.data for v in model(x)]
+    assert restored.state_dict() == model.state_dict()
+    assert repr(restored) == repr(model)
+    assert [p.label for p in restored.parameters()] == [p.label for p in model.parameters()]
+
+
+@pytest.mark.parametrize("activation", sorted(ACTIVATIONS))
+def test_a_deep_copy_computes_the_same_and_trains_apart(activation):
+    model = Neuron(2, activation, seed=1)
+    twin = copy.deepcopy(model)
+    assert twin([0.5, -0.5]).data == model([0.5, -0.5]).data
+    twin.w[0].data += 1.0
+    assert twin.w[0].data != model.w[0].data
+
+
+def test_a_numpy_integer_seed_and_numpy_sizes_are_accepted():
+    model = MLP(np.int64(2), [np.int32(3), 1], seed=np.int64(4))
+    assert model.state_dict() == MLP(2, [3, 1], seed=4).state_dict()
+    assert all(type(p.data) is float for p in model.parameters())

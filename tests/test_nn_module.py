@@ -4,6 +4,7 @@ import json
 import math
 import os
 
+import numpy as np
 import pytest
 
 from nn import MLP, Layer, Neuron
@@ -226,6 +227,90 @@ def test_loading_a_file_for_another_architecture_is_a_key_error_naming_the_keys(
     with pytest.raises(KeyError, match=r"unexpected .*layers\.0\.neurons\.3\.w\.0"):
         model.load(path)
     assert model.state_dict() == before
+
+
+def _load_refused(tmp_path, text):
+    """Loads `text` as a model file; returns the message, after checking the model is unchanged."""
+    path = tmp_path / "model.json"
+    path.write_text(text)
+    model = small_model(seed=1)
+    before = model.state_dict()
+    with pytest.raises(ValueError) as info:
+        model.load(path)
+    assert model.state_dict() == before
+    message = str(info.value)
+    assert message.startswith(f"load: {path}")
+    return message
+
+
+def test_a_deeply_nested_file_is_the_documented_value_error_not_a_recursion_error(tmp_path):
+    message = _load_refused(tmp_path, "[" * 100_000 + "]" * 100_000)
+    assert "nested too deeply" in message
+    message = _load_refused(tmp_path, '{"layers.0.neurons.0.b": ' + "[" * 100_000 + "]" * 100_000 + "}")
+    assert "nested too deeply" in message
+
+
+def test_a_5000_digit_integer_is_said_to_be_too_large_for_a_float_not_corrupt(tmp_path):
+    sd = json.dumps(small_model().state_dict())
+    message = _load_refused(tmp_path, sd.replace("0.0", "1" * 5000, 1))
+    assert "too large for a float" in message and "5000 characters" in message
+    assert "corrupt" not in message
+
+
+def test_a_number_beyond_the_float_range_is_said_to_be_too_large_not_inf(tmp_path):
+    message = _load_refused(tmp_path, json.dumps(small_model().state_dict()).replace("0.0", "1e400", 1))
+    assert "the number 1e400, too large for a float" in message and "inf" not in message
+
+
+@pytest.mark.parametrize("text, kind", [("null", "JSON null"), ("[1.0]", "a JSON array"), ('"model"', "a JSON string"),
+                                        ("true", "JSON true"), ("false", "JSON false"), ("2.5", "a JSON number")])
+def test_a_file_that_is_not_an_object_names_what_it_holds_in_jsons_words(tmp_path, text, kind):
+    assert f"holds {kind}, not a JSON object" in _load_refused(tmp_path, text)
+
+
+def test_a_bad_entry_in_a_file_names_the_file_and_the_parameter(tmp_path):
+    sd = small_model().state_dict()
+    sd["layers.0.neurons.1.b"] = "0.5"
+    message = _load_refused(tmp_path, json.dumps(sd))
+    assert "'layers.0.neurons.1.b' must be a number" in message
+
+
+def test_saving_to_an_empty_path_says_the_path_is_empty(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(ValueError, match="save: the path is empty"):
+        small_model().save("")
+    with pytest.raises(ValueError, match="load: the path is empty"):
+        small_model().load("")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_an_integer_too_large_for_a_float_in_a_state_dict_is_said_to_be_too_large():
+    model = small_model()
+    sd = model.state_dict()
+    sd["layers.0.neurons.0.w.0"] = 10**400
+    with pytest.raises(ValueError, match=r"'layers\.0\.neurons\.0\.w\.0': an integer of about 401 digits is too large "
+                                         "for a float") as info:
+        model.load_state_dict(sd)
+    assert "inf" not in str(info.value)
+
+
+def test_load_state_dict_stores_python_floats_from_ints_and_numpy_scalars():
+    model = small_model()
+    sd = {name: (np.float32(0.5) if i % 3 == 0 else np.int64(i) if i % 3 == 1 else i)
+          for i, name in enumerate(model.state_dict())}
+    model.load_state_dict(sd)
+    assert all(type(p.data) is float for p in model.parameters())
+    assert list(model.state_dict().values()) == [float(v) for v in sd.values()]
+
+
+def test_zero_grad_set_to_none_sets_every_gradient_to_none():
+    model = small_model()
+    for p in model.parameters():
+        p.grad = 1.0
+    model.zero_grad(set_to_none=True)
+    assert all(p.grad is None for p in model.parameters())
+    model.zero_grad()
+    assert all(p.grad == 0.0 for p in model.parameters())
 
 
 # ---- repr ----------------------------------------------------------------------------------

@@ -1,0 +1,142 @@
+"""What `deltagrad demo` and `deltagrad train` do, as library functions: the
+toy data sets by name, a model trained on one of them, micrograd's demo, and
+the demo's three worked examples. The command only parses, calls these and prints.
+
+    >>> from nn import demo
+    >>> run = demo.train_toy("xor", hidden=[4], activation="tanh", loss="half_sse",
+    ...                      optimizer="adam", lr=0.05, epochs=150, seed=3, progress=False)
+    >>> run.history.accuracy[-1]
+    1.0
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from autograd import Value, gradcheck
+from autograd.check import CheckReport
+
+from . import data, delta, losses, optim
+from .layers import MLP
+from .train import History, fit
+
+DATASETS = ("moons", "circles", "spiral", "xor")
+DEFAULT_LR = {"sgd": 0.1, "adam": 0.01}  # per optimizer, when no lr is given
+
+
+class UnsuitableLoss(ValueError):
+    """A loss that cannot fit the data set (hinge on three classes)."""
+
+
+@dataclass
+class Trained:
+    """A trained model with its data and history. `threshold`: the output above
+    which one output per sample means class 1 (for `nn.plot.decision_boundary`)."""
+
+    model: MLP
+    X: np.ndarray
+    y: np.ndarray
+    history: History
+    threshold: float = 0.0
+
+
+def toy_dataset(name: str, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """The command's data sets: 100 moons (noise 0.1), 100 circles (noise 0.05),
+    3 spiral arms of 50 points (noise 0.2), or XOR's four corners."""
+    if name == "moons":
+        return data.make_moons(100, noise=0.1, seed=seed)
+    if name == "circles":
+        return data.make_circles(100, noise=0.05, seed=seed)
+    if name == "spiral":
+        return data.make_spiral(50, classes=3, noise=0.2, seed=seed)
+    if name == "xor":
+        return data.make_xor(4)
+    raise ValueError(f"unknown dataset {name!r}; choose one of {', '.join(DATASETS)}")
+
+
+def targets_for(loss: str, y: np.ndarray) -> tuple[str, Any, int]:
+    """(loss name, targets, output units) to fit the class labels `y` with `loss`.
+    Two classes: one output and the labels themselves. More: one output per
+    class and the loss's multi-class form (`LossInfo.multiclass`: half_sse and
+    mse fit one-hot rows, a logit loss becomes the softmax cross-entropy); a
+    loss that separates two classes only is an `UnsuitableLoss` (a ValueError)."""
+    info = losses.loss_info(loss)
+    classes = int(np.max(y)) + 1
+    if classes <= 2:
+        return info.name, y, 1
+    if info.multiclass is None:
+        raise UnsuitableLoss(f"{info.name} separates two classes; this dataset has {classes}")
+    return info.multiclass, (np.eye(classes)[y] if info.one_hot else y), classes
+
+
+def train_toy(dataset: str = "moons", hidden: Sequence[int] = (16, 16), activation: str = "relu",
+              loss: str = "hinge", optimizer: str = "sgd", lr: float | None = None, epochs: int = 50,
+              batch_size: int | None = None, seed: int = 0, progress: bool | None = None) -> Trained:
+    """An MLP with `hidden` layers trained on a toy data set (`deltagrad train`).
+    Its output layer has the loss's natural activation (`LossInfo.output_activation`);
+    `seed` seeds the data, the weights and the batch order."""
+    X, y = toy_dataset(dataset, seed)
+    loss_name, targets, nout = targets_for(loss, y)
+    info = losses.LOSS_INFO[loss_name]
+    model = MLP(X.shape[1], [*hidden, nout], activation=activation, out_activation=info.output_activation,
+                seed=seed)
+    history = fit(model, X, targets, loss=loss_name, optimizer=make_optimizer(optimizer, model, lr),
+                  epochs=epochs, batch_size=batch_size, progress=progress, seed=seed)
+    return Trained(model, X, y, history, losses.decision_threshold(loss_name, y))
+
+
+def make_optimizer(name: str, model: MLP, lr: float | None = None) -> optim.Optimizer:
+    """`SGD` or `Adam` over the model's parameters, by name ("sgd", "adam"),
+    with `DEFAULT_LR` when no `lr` is given."""
+    if name not in DEFAULT_LR:
+        raise ValueError(f"unknown optimizer {name!r}; choose one of {', '.join(DEFAULT_LR)}")
+    lr = DEFAULT_LR[name] if lr is None else lr
+    return optim.SGD(model.parameters(), lr=lr) if name == "sgd" else optim.Adam(model.parameters(), lr=lr)
+
+
+# ---- deltagrad demo -----------------------------------------------------------------
+
+def micrograd_lr(k: int) -> float:
+    """micrograd's demo learning rate at step k: 1.0 − 0.9·k/100."""
+    return 1.0 - 0.9 * k / 100
+
+
+def micrograd_demo(seed: int = 1337, epochs: int = 100, progress: bool | None = None) -> Trained:
+    """micrograd's demo exactly: MLP(2, [16, 16, 1]) on 100 moons, hinge loss
+    plus a 1e-4 L2 penalty, full-batch SGD at the rate `micrograd_lr`."""
+    X, y = data.make_moons(100, noise=0.1, seed=seed)
+    model = MLP(2, [16, 16, 1], seed=seed)
+    history = fit(model, X, y, loss="hinge", optimizer=optim.SGD(model.parameters(), lr=1.0), epochs=epochs,
+                  l2=1e-4, lr_schedule=micrograd_lr, progress=progress)
+    return Trained(model, X, y, history, threshold=0.0)
+
+
+def point_loss(model: MLP, X: np.ndarray, y: np.ndarray) -> Value:
+    """The hinge loss of the first sample, max(0, 1 − y·score) with labels ±1,
+    after `backward()`: the graph of one point through the whole model."""
+    x0, y0 = X[0].tolist(), 1.0 if y[0] else -1.0
+    loss = (1 + -y0 * model(x0)).relu()
+    loss.backward()
+    return loss
+
+
+def lecture_neuron() -> tuple[Value, CheckReport]:
+    """o = tanh(x·w + b) at x = 2, w = −3, b = 6.88 (micrograd's lecture neuron),
+    after `backward()`, and the gradcheck of that expression."""
+    x, w, b = Value(2.0, "x"), Value(-3.0, "w"), Value(6.88, "b")
+    o = (x * w + b).tanh()
+    o.label = "o"
+    report = gradcheck(lambda x, w, b: (x * w + b).tanh(), [x, w, b])
+    o.backward()
+    return o, report
+
+
+def delta_rules_example(seed: int = 0) -> delta.DeltaReport:
+    """The Δ rules beside autodiff and finite differences for a sigmoid
+    MLP(2, [3, 1]) at x = (0.5, −1), y = 1 (the README's example for seed 0)."""
+    model = MLP(2, [3, 1], activation="sigmoid", out_activation="sigmoid", seed=seed)
+    return delta.compare(model, [0.5, -1.0], [1.0])
