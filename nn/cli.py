@@ -179,6 +179,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     from autograd import Value, gradcheck, render
 
     from . import delta, plot
+    from .data import make_moons
     from .layers import MLP
 
     out = Path(args.out)
@@ -199,12 +200,17 @@ def cmd_demo(args: argparse.Namespace) -> int:
     written.append((_write(lambda p: plot.decision_boundary(model, X, y, p), out / "boundary.png"),
                     "the decision boundary"))
     written.append((_write(model.save, out / "model.json"), "the trained model's parameters"))
-    x0, y0 = X[0].tolist(), 1.0 if y[0] else -1.0
+    # The model fits every training point with a margin y·score ≥ 1, where the hinge
+    # loss and every gradient are 0: draw instead the new point (same distribution)
+    # with the smallest margin, whose loss is not 0.
+    X_new, y_new = make_moons(100, noise=0.1, seed=args.seed + 1)
+    k = min(range(len(X_new)), key=lambda i: (1.0 if y_new[i] else -1.0) * model(X_new[i].tolist()).data)
+    x0, y0 = X_new[k].tolist(), 1.0 if y_new[k] else -1.0
     score = model(x0)
     point_loss = (1 + -y0 * score).relu()
     point_loss.backward()
     written.append((_write(lambda p: render(point_loss, p, collapse="neuron"), out / "model_graph.svg"),
-                    "the model's graph for one point, one node per neuron"))
+                    "the model's graph for the new point it is least sure of, one node per neuron"))
 
     print("\n2. gradcheck of a small expression: tanh(x*w + b)")
     x, w, b = Value(2.0, "x"), Value(-3.0, "w"), Value(6.88, "b")
