@@ -160,9 +160,9 @@ def cmd_demo(args: argparse.Namespace) -> int:
     written.append((_write(lambda p: plot.decision_boundary(run.model, run.X, run.y, p), out / "boundary.png"),
                     "the decision boundary"))
     written.append((_write(run.model.save, out / "model.json"), "the trained model's parameters"))
-    point_loss = demo.point_loss(run.model, run.X, run.y)
+    point_loss = demo.point_loss(run.model, args.seed)
     written.append((_write(lambda p: render(point_loss, p, collapse="neuron"), out / "model_graph.svg"),
-                    "the model's graph for one point, one node per neuron"))
+                    "the model's graph for the new point it is least sure of, one node per neuron"))
 
     print("\n2. gradcheck of a small expression: tanh(x*w + b)")
     expression, report = demo.lecture_neuron()

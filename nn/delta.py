@@ -1,6 +1,6 @@
 """The seeds' Δ rules, computed by hand in NumPy from a model's weights.
 
-Nothing here touches the Value graph: the weights are read out of the model
+Nothing here computes on the Value graph: the weights are read out of the model
 (layer l's W^l has shape (nout, nin), W^l[k, j] = `layers[l].neurons[k].w[j]`),
 the forward pass is redone in NumPy, and backpropagation is written out as the
 seeds write it, for E = ½ Σₖ (yₖ − aₖ)².
@@ -15,7 +15,8 @@ As matrices (seed 001), with δ ≡ ∂C/∂z = −Δ:
     δ^L = ∇ₐC ⊙ g'(z^L),   δ^l = ((W^{l+1})ᵀ δ^{l+1}) ⊙ g'(z^l),
     ∂C/∂b^l = δ^l,         ∂C/∂W^l = δ^l (a^{l−1})ᵀ.
 
-`compare` puts autodiff, these rules and finite differences side by side.
+`compare` puts autodiff, these rules and finite differences side by side, and
+`annotate` writes each neuron's Δ into autograd's pictures (`show_delta=True`).
 In the code, `li` is the seeds' layer index l.
 """
 
@@ -30,8 +31,9 @@ import numpy as np
 
 from autograd.report import format_table
 from autograd.validate import hyperparameter
+from autograd.viz import Annotator, format_number, format_numbers
 
-from .layers import ACTIVATIONS, Activation
+from .layers import ACTIVATIONS, NET_INPUT_LABEL, Activation
 from .losses import half_sse
 from .module import Module
 
@@ -381,3 +383,36 @@ def _units_crossing(net: list[_LayerArrays], z: list[np.ndarray], *moved: list[n
             crossed |= layer.act.piece(other) != at
         units += [getattr(layer.neurons[k], "_scope", "") or repr(layer.neurons[k]) for k in np.flatnonzero(crossed)]
     return units
+
+
+# ---- the Δ in pictures -------------------------------------------------------------
+
+DELTA_LEGEND = "Δ = −∂E/∂in, the Monash delta, after E.backward() with E = ½Σ(y − a)²"
+
+
+def _is_net_input(v: Any) -> bool:
+    """A neuron's net input as `Neuron` tags it: labelled "in", with a scope."""
+    return getattr(v, "label", "") == NET_INPUT_LABEL and bool(getattr(v, "scope", ""))
+
+
+def _delta_text(deltas: list[float]) -> str:
+    return f"Δ = −∂E/∂in = {format_number(deltas[0]) if len(deltas) == 1 else format_numbers(deltas)}"
+
+
+def _delta_rows(v: Any) -> list[str] | None:
+    # Δ = −∂E/∂in, read off the graph after E.backward(); float() also reads a
+    # gradient that is a Value (backward(create_graph=True)).
+    return [_delta_text([-float(v.grad)])] if _is_net_input(v) else None
+
+
+def _delta_group(nodes: Sequence[Any]) -> list[str] | None:
+    deltas = [-float(v.grad) for v in nodes if _is_net_input(v)]
+    return [_delta_text(deltas)] if deltas else None
+
+
+annotate = Annotator(_delta_rows, legend=DELTA_LEGEND, group=_delta_group)
+"""The Monash Δ = −∂E/∂in of every neuron, for `autograd.draw_dot(E, annotate=nn.delta.annotate)`
+(which `show_delta=True` is short for): a row under each net input, one row per
+collapsed neuron or layer, and a line in the legend. Run `E.backward()` first,
+with E = ½ Σ (y − a)²: then Δ_k = (y_k − a_k) g'(in_k) at the output and
+Δ_j = g'(in_j) Σ_k w_jk Δ_k inside, the numbers `deltas` computes by hand."""

@@ -115,11 +115,16 @@ def micrograd_demo(seed: int = 1337, epochs: int = 100, progress: bool | None = 
     return Trained(model, X, y, history, threshold=0.0)
 
 
-def point_loss(model: MLP, X: np.ndarray, y: np.ndarray) -> Value:
-    """The hinge loss of the first sample, max(0, 1 − y·score) with labels ±1,
-    after `backward()`: the graph of one point through the whole model."""
-    x0, y0 = X[0].tolist(), 1.0 if y[0] else -1.0
-    loss = (1 + -y0 * model(x0)).relu()
+def point_loss(model: MLP, seed: int) -> Value:
+    """The hinge loss max(0, 1 − y·score) (labels ±1), after `backward()`, of the
+    new point the model is least sure of: the graph of one point through the
+    whole model. A trained model fits every training point with a margin
+    y·score >= 1, where the loss and every gradient are 0, so the point is drawn
+    from the same distribution (`make_moons` with seed + 1), smallest margin first."""
+    X_new, y_new = data.make_moons(100, noise=0.1, seed=seed + 1)
+    labels = [1.0 if label else -1.0 for label in y_new]
+    k = min(range(len(X_new)), key=lambda i: labels[i] * model(X_new[i].tolist()).data)
+    loss = (1 + -labels[k] * model(X_new[k].tolist())).relu()
     loss.backward()
     return loss
 

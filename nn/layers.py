@@ -32,6 +32,7 @@ from .rng import Sampler
 # ---- activations -------------------------------------------------------------
 
 LEAKY_SLOPE = LEAKY_RELU_SLOPE  # leaky_relu's slope for x < 0: the engine's default, the same object
+NET_INPUT_LABEL = "in"  # each neuron's net input Σᵢ wᵢxᵢ + b (nn.delta's picture finds it by this label)
 
 
 def _sigmoid_prime(z: np.ndarray) -> np.ndarray:
@@ -152,7 +153,7 @@ class Neuron(Module):
         if len(x) != len(self.w):
             raise ValueError(f"{self!r} ({self._scope or 'neuron'}): expected {len(self.w)} inputs, got {len(x)}")
         net = autograd.sum([wi * xi for wi, xi in zip(self.w, x)] + [self.b])
-        net.label = "in"
+        net.label = NET_INPUT_LABEL
         net.scope = self._scope
         if not self.nonlin:
             return net  # linear: the output is the net input itself

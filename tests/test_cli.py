@@ -194,6 +194,9 @@ def test_demo_trains_to_full_accuracy_and_writes_everything_it_lists(tmp_path):
         assert (out / name).stat().st_size > 0
     for svg in ("model_graph.svg", "expression.svg"):
         ET.parse(out / svg)  # valid XML
+    shown = [t.text or "" for t in ET.parse(out / "model_graph.svg").iter("{http://www.w3.org/2000/svg}text")]
+    grads = [float(t.split()[1]) for t in shown if t.startswith("grad ") and t.split()[1][-1].isdigit()]
+    assert sum(g != 0 for g in grads) > 1  # a point with a non-zero loss: more than the root's own 1.0
     assert len(json.loads((out / "model.json").read_text())) == 337
     assert sorted(p.name for p in out.iterdir()) == sorted(
         ["loss.png", "boundary.png", "model.json", "model_graph.svg", "expression.svg"])  # no temporary files

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from autograd import REGISTRY, check_ops, topological_order
-from nn import demo, losses, selfcheck
+from nn import data, demo, losses, selfcheck
 
 
 @pytest.mark.parametrize("name, size, classes", [("moons", 100, 2), ("circles", 100, 2), ("spiral", 150, 3),
@@ -75,13 +75,16 @@ def test_the_delta_rules_example_is_the_readmes_model():
     assert report.ok and len(report.rows) == 13
 
 
-def test_point_loss_is_the_hinge_of_the_first_sample_after_backward():
+def test_point_loss_is_the_hinge_of_the_new_point_with_the_smallest_margin_after_backward():
     model = demo.MLP(2, [3, 1], seed=0)
-    X, y = np.array([[0.5, -0.25], [1.0, 1.0]]), np.array([0, 1])
-    loss = demo.point_loss(model, X, y)
-    assert loss.data == max(0.0, 1.0 + model([0.5, -0.25]).data)  # label 0 is −1
-    # ∂/∂b of the linear output: d max(0, 1 + score)/d score = 1 where the margin is violated.
-    assert model.layers[1].neurons[0].b.grad == (1.0 if loss.data > 0 else 0.0)
+    X, y = data.make_moons(100, noise=0.1, seed=8)  # the points point_loss draws for seed 7
+    margins = [(1.0 if label else -1.0) * model(x.tolist()).data for x, label in zip(X, y)]
+    loss = demo.point_loss(model, 7)
+    assert loss.data == max(0.0, 1.0 - min(margins))  # label 0 is −1
+    # ∂/∂b of the linear output: d max(0, 1 − y·score)/d score = −y where the margin is violated.
+    k = margins.index(min(margins))
+    expected = -(1.0 if y[k] else -1.0) if loss.data > 0 else 0.0
+    assert model.layers[1].neurons[0].b.grad == expected
 
 
 # ---- selfcheck -----------------------------------------------------------------------------

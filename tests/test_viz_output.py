@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import math
 import os
+import re
 import shutil
+import struct
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
@@ -190,3 +193,74 @@ def test_graphviz_own_not_found_error_is_turned_into_the_message(monkeypatch, no
 def test_the_names_are_exported_from_autograd():
     for name in ("draw_dot", "render", "to_svg", "GraphvizNotFound", "MISSING_DOT_MESSAGE"):
         assert name in autograd.__all__ and hasattr(autograd, name)
+
+
+# ---- resolution of raster files ----------------------------------------------------------
+
+def png_size(data: bytes) -> tuple[int, int]:
+    """(width, height) in pixels from a PNG's IHDR chunk."""
+    assert data.startswith(MAGIC[".png"]) and data[12:16] == b"IHDR"
+    return struct.unpack(">II", data[16:24])
+
+
+def test_a_png_is_drawn_at_150_dpi_by_default(tmp_path):
+    assert autograd.viz.DEFAULT_DPI >= 150
+    sharp = png_size(render(small(), tmp_path / "sharp.png").read_bytes())
+    plain = png_size(render(small(), tmp_path / "plain.png", dpi=96).read_bytes())  # Graphviz's own default
+    for s, p in zip(sharp, plain):
+        assert abs(s - p * autograd.viz.DEFAULT_DPI / 96) <= 2  # pixels scale with dpi, up to rounding
+
+
+def test_render_draws_a_png_at_the_dpi_asked_for(tmp_path):
+    plain = png_size(render(small(), tmp_path / "plain.png", dpi=96).read_bytes())
+    print_ready = png_size(render(small(), tmp_path / "print.png", dpi=300).read_bytes())
+    for s, p in zip(print_ready, plain):
+        assert abs(s - p * 300 / 96) <= 2
+
+
+def test_the_drawings_own_png_is_sharp_too():
+    graph = draw_dot(small())
+    sharp = png_size(graph.pipe(format="png"))
+    graph.graph_attr["dpi"] = "96"  # a dpi set on the drawing wins
+    plain = png_size(graph.pipe(format="png"))
+    assert abs(sharp[0] - plain[0] * autograd.viz.DEFAULT_DPI / 96) <= 2
+
+
+@pytest.mark.parametrize("ext", [".svg", ".pdf", ".dot"])
+def test_dpi_for_a_vector_format_is_a_clear_error(tmp_path, ext):
+    with pytest.raises(ValueError, match=r"dpi sets the resolution of raster formats \(\.png\)"):
+        render(small(), tmp_path / f"graph{ext}", dpi=300)
+    assert os.listdir(tmp_path) == []
+
+
+@pytest.mark.parametrize("dpi", [0, -72, float("nan"), float("inf"), "300", True])
+def test_a_dpi_that_is_not_a_positive_number_is_named(tmp_path, dpi):
+    with pytest.raises(ValueError, match=re.escape(f"dpi must be a positive number, got {dpi!r}")):
+        render(small(), tmp_path / "graph.png", dpi=dpi)
+
+
+# ---- after backward(create_graph=True): gradients that are Values ---------------------------
+
+def second_derivative_graph() -> Value:
+    """y = tanh(2x) at x = 3 after backward(create_graph=True): every .grad is a Value."""
+    x = Value(3.0, label="x")
+    y = (x * 2.0).tanh()
+    y.label = "y"
+    y.backward(create_graph=True)
+    assert isinstance(x.grad, Value)
+    return y
+
+
+@pytest.mark.parametrize("ext", [".svg", ".png", ".pdf", ".dot"])
+@pytest.mark.parametrize("options", [{}, {"color_by": "grad"}, {"check": True}])
+def test_render_after_create_graph_writes_every_format(tmp_path, ext, options):
+    path = render(second_derivative_graph(), tmp_path / f"graph{ext}", **options)
+    assert path.read_bytes().startswith(MAGIC[ext])
+
+
+def test_to_svg_after_create_graph_shows_the_gradients_data():
+    y = second_derivative_graph()
+    svg = ET.fromstring(to_svg(y, color_by="grad", check=True))
+    shown = [t.text for t in svg.iter("{http://www.w3.org/2000/svg}text")]
+    dy_dx = 2 * (1 - math.tanh(6.0) ** 2)  # d tanh(2x)/dx at x = 3: 4.915e-05
+    assert f"grad {dy_dx:.3e} (graph)" in shown
