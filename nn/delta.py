@@ -32,6 +32,7 @@ import numpy as np
 from autograd.report import format_table
 from autograd.validate import hyperparameter
 from autograd.viz import Annotator, format_number, format_numbers
+from autograd.viz.annotate import NAMED as NAMED_ANNOTATORS
 
 from .layers import ACTIVATIONS, NET_INPUT_LABEL, Activation
 from .losses import half_sse
@@ -411,6 +412,7 @@ def _delta_group(nodes: Sequence[Any]) -> list[str] | None:
 
 
 annotate = Annotator(_delta_rows, legend=DELTA_LEGEND, group=_delta_group)
+NAMED_ANNOTATORS["delta"] = annotate  # what draw_dot(show_delta=True) draws
 """The Monash Δ = −∂E/∂in of every neuron, for `autograd.draw_dot(E, annotate=nn.delta.annotate)`
 (which `show_delta=True` is short for): a row under each net input, one row per
 collapsed neuron or layer, and a line in the legend. Run `E.backward()` first,

@@ -759,6 +759,17 @@ def test_importing_autograd_does_not_import_nn():
     assert result.stdout.strip() == "[]"
 
 
+def test_show_delta_without_nn_imported_says_to_import_it_and_still_imports_no_nn():
+    code = ("import sys, autograd\n"
+            "try:\n    autograd.draw_dot(autograd.Value(1.0) * 2, show_delta=True)\n"
+            "except ValueError as err:\n    print(err)\n"
+            "print(sorted(m for m in sys.modules if m.split('.')[0] == 'nn'))")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    message, modules = result.stdout.strip().splitlines()
+    assert "show_delta=True draws the Monash Δ that nn provides; import nn first" in message
+    assert modules == "[]"
+
+
 # ---- gradients that are graphs: after backward(create_graph=True) ----------------------------------
 
 def cube() -> tuple[Value, Value]:

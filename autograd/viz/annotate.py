@@ -15,7 +15,7 @@ box, or None. Rows are plain text, shown literally (never markup). Wrapped in
 an `Annotator` it can also add a line to the legend, and say how a collapsed
 group of nodes (`collapse="neuron"` or `"layer"`) shows them; by default a group
 shows its members' rows, at most `GROUP_ROWS` of them. `nn.delta.annotate` is
-one (`show_delta=True` draws it).
+one; `nn` registers it in `NAMED` as "delta", which `show_delta=True` draws.
 """
 
 from __future__ import annotations
@@ -25,6 +25,10 @@ from dataclasses import dataclass
 from typing import Any
 
 GROUP_ROWS = 4  # a collapsed group shows at most this many of its members' rows by default
+
+# Annotators an upper layer makes known by name: `nn` registers "delta" when it
+# is imported, and `draw_dot(show_delta=True)` draws it. autograd never imports nn.
+NAMED: dict[str, Annotator] = {}
 
 Rows = str | Sequence[str] | None
 

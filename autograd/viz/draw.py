@@ -27,7 +27,7 @@ from typing import Any
 from ..check import CheckReport, CheckRow, check_ops
 from ..engine import Value
 from . import colours
-from .annotate import Annotator, annotators, group_rows_for, rows_for
+from .annotate import NAMED, Annotator, annotators, group_rows_for, rows_for
 from .colours import EXPLODING, ROLES, grad_colour, text_colour_on
 from .dot import GraphDrawing
 from .escape import format_number, format_numbers, html_table, html_text, tooltip_text
@@ -416,14 +416,13 @@ def _size_error(count: int, max_nodes: int) -> ValueError:
 
 def _delta_annotator() -> Annotator:
     """`show_delta=True` is shorthand for `annotate=nn.delta.annotate`. The Monash
-    Δ is nn's knowledge (which node is a net input, what E is), so it lives in
-    nn and is imported only when asked for: autograd never imports nn otherwise."""
+    Δ is nn's knowledge (which node is a net input, what E is), so nn registers
+    its annotator when it is imported; autograd never imports nn."""
     try:
-        from nn.delta import annotate
-    except ImportError as err:
-        raise ImportError(f"draw_dot: show_delta=True draws nn.delta.annotate, and nn cannot be imported ({err}); "
-                          "pass your own annotate= instead") from err
-    return annotate
+        return NAMED["delta"]
+    except KeyError:
+        raise ValueError("draw_dot: show_delta=True draws the Monash Δ that nn provides; import nn first "
+                         "(or pass annotate=nn.delta.annotate)") from None
 
 
 # ---- draw_dot ------------------------------------------------------------------------------

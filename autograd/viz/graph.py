@@ -31,6 +31,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..engine import Constant, Value, topological_order
+from ..registry import REGISTRY
 
 
 @dataclass(eq=False)
@@ -127,8 +128,6 @@ def _grad(node: Any) -> tuple[float, bool]:
 
 def _formula(op: str) -> str:
     """The op table's derivative of `op`, for the tooltip of a deltagrad op node."""
-    from .. import REGISTRY  # the package's public table, looked up when drawing (the engine is being reshaped)
-
     rule = REGISTRY.get(op)
     return rule.formula if rule is not None and rule.formula else ""
 
