@@ -253,6 +253,9 @@ def _indent(text: str) -> str:
 def cmd_check(args: argparse.Namespace) -> int:
     import random
 
+    if args.engine:
+        return _check_engine(args.engine)
+
     from autograd import check_ops
     from autograd.check import check_all_ops
 
@@ -282,6 +285,18 @@ def cmd_check(args: argparse.Namespace) -> int:
             print(report.table())
     print("all checks agree" if ok else "SOME CHECKS DISAGREE")
     return EXIT_OK if ok else EXIT_FAILED
+
+
+def _check_engine(path: str) -> int:
+    """`deltagrad check --engine my_micrograd.py`: one verdict per op of a learner's Value class."""
+    from autograd.learner import EngineLoadError, grade_engine
+
+    try:
+        report = grade_engine(path)
+    except EngineLoadError as err:
+        raise CommandError(f"deltagrad check --engine: {err}") from None
+    print(report.table())
+    return EXIT_OK if report.ok else EXIT_FAILED
 
 
 def _summary(report: Any) -> str:
@@ -349,6 +364,8 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--models", type=_positive_int, default=5, help="random MLPs for the Δ rules (default 5)")
     check.add_argument("--seed", type=int, default=0)
     check.add_argument("-v", "--verbose", action="store_true", help="print every row")
+    check.add_argument("--engine", metavar="MY_MICROGRAD.py",
+                       help="grade the Value class of your own micrograd instead: one verdict per op")
     check.set_defaults(run=cmd_check)
     return parser
 
