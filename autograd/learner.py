@@ -245,7 +245,8 @@ def _grade(cls: type, graded: Graded) -> Verdict:
     if not failed:
         return Verdict(graded.op, OK)
     verdict, detail = failed[0]
-    more = f"; {len(failed) - 1} more of its {len(found)} expressions fail too" if len(failed) > 1 else ""
+    others = len(failed) - 1
+    more = f"; {others} more of its {len(found)} expressions {'fails' if others == 1 else 'fail'} too" if others else ""
     return Verdict(graded.op, verdict, detail + more)
 
 

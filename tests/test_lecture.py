@@ -37,6 +37,7 @@ import textwrap
 import xml.etree.ElementTree as ET
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -899,3 +900,21 @@ def test_pytorch_gives_the_lecture_neuron_the_same_value_and_gradients_as_deltag
     for name, leaf in leaves.items():
         assert leaf.grad == pytest.approx(theirs[name].grad.item(), rel=1e-12, abs=1e-15), name
     assert isinstance(theirs["o"], torch.Tensor)
+
+
+def test_the_readmes_lecture_network_trains_as_the_lecture_does():
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## The micrograd lecture runs unchanged", 1)[1].split("\n## ", 1)[0]
+    code = section.split("```python", 1)[1].split("```", 1)[0]
+    assert 'MLP(3, [4, 4, 1], activation="tanh", out_activation="tanh")' in code
+    namespace: dict[str, Any] = {}
+    state = random.getstate()
+    random.seed(SEED)
+    try:
+        exec(code, namespace)
+    finally:
+        random.setstate(state)
+    ypred = [y.data for y in namespace["ypred"]]
+    assert [math.copysign(1.0, y) for y in ypred] == namespace["ys"]
+    assert namespace["loss"].data < 0.1
+    assert len(namespace["n"].parameters()) == 41
