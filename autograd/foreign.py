@@ -136,8 +136,11 @@ def candidates(name: str, n_inputs: int) -> list[Reading]:
 
 
 def _ops_named(name: str) -> list[Op]:
+    """The ops a name may mean: the registered op of that exact name first (a
+    custom op called "sub" is itself), then the aliases' ops; failing both, the
+    same for the name in lower case ('ReLU')."""
     for key in (name, name.lower()):
-        names = _ALIASES.get(key, (key,))
+        names = dict.fromkeys([key, *_ALIASES.get(key, ())])
         ops = [REGISTRY[n] for n in names if n in REGISTRY]
         if ops:
             return ops
