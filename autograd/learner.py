@@ -47,16 +47,21 @@ A, B = 0.7, -1.3  # the inputs of every expression: off every kink, b negative s
 
 @dataclass(frozen=True)
 class Probe:
-    """One expression: `text` is both what is built (evaluated with the
-    learner's `a` and `b`) and what the report shows; `plain` is the same on floats."""
+    """One expression: `text` as the report shows it, `build(a, b)` making it
+    from the learner's Values, `plain(a, b)` the same on floats (by default
+    `build` itself: arithmetic works on both)."""
 
     text: str
-    plain: Callable[[float, float], float]
+    build: Callable[[Any, Any], Any]
+    plain: Callable[[float, float], float] | None = None
+
+    def value(self, a: float, b: float) -> float:
+        return (self.plain or self.build)(a, b)
 
 
 @dataclass(frozen=True)
 class Graded:
-    """An op as the report lists it, the method it needs, and its expressions."""
+    """An op as the report lists it, the methods it needs, and its expressions."""
 
     op: str
     needs: tuple[str, ...]
@@ -82,10 +87,11 @@ GRADED = (
     Graded("**", ("__pow__",), (Probe("a ** 2", lambda a, b: a ** 2), Probe("a ** -1", lambda a, b: a ** -1),
                                 Probe("b ** 3", lambda a, b: b ** 3), Probe("a ** 0.5", lambda a, b: a ** 0.5))),
     Graded("neg", ("__neg__",), (Probe("-a", lambda a, b: -a),)),
-    Graded("tanh", ("tanh",), (Probe("a.tanh()", lambda a, b: math.tanh(a)),
-                               Probe("b.tanh()", lambda a, b: math.tanh(b)))),
-    Graded("exp", ("exp",), (Probe("a.exp()", lambda a, b: math.exp(a)),)),
-    Graded("relu", ("relu",), (Probe("a.relu()", lambda a, b: _relu(a)), Probe("b.relu()", lambda a, b: _relu(b)))),
+    Graded("tanh", ("tanh",), (Probe("a.tanh()", lambda a, b: a.tanh(), lambda a, b: math.tanh(a)),
+                               Probe("b.tanh()", lambda a, b: b.tanh(), lambda a, b: math.tanh(b)))),
+    Graded("exp", ("exp",), (Probe("a.exp()", lambda a, b: a.exp(), lambda a, b: math.exp(a)),)),
+    Graded("relu", ("relu",), (Probe("a.relu()", lambda a, b: a.relu(), lambda a, b: _relu(a)),
+                               Probe("b.relu()", lambda a, b: b.relu(), lambda a, b: _relu(b)))),
     # a is used three times and b twice: backward() must order the nodes and add up every use.
     Graded("backward()", ("backward", "__add__", "__mul__"),
            (Probe("(a * b + b) * a + a * a", lambda a, b: (a * b + b) * a + a * a),)),
@@ -254,12 +260,12 @@ def _grade_probe(cls: type, probe: Probe) -> tuple[str, str]:
     """(verdict, detail) of one expression built with the learner's class."""
     a, b = _named(cls(A), "a"), _named(cls(B), "b")
     try:
-        out = eval(probe.text, {"__builtins__": {}}, {"a": a, "b": b})  # our own fixed texts, never user input
+        out = probe.build(a, b)
     except Exception as err:
         return FAILS, f"{probe.text} raises {type(err).__name__}: {err}"
     if not foreign.is_node(out):
         return FAILS, f"{probe.text} gives {short(out)}, not a {cls.__name__}"
-    expected = probe.plain(A, B)
+    expected = probe.value(A, B)
     data = foreign.number(out.data)
     if data is None or not math.isclose(data, expected, rel_tol=1e-9, abs_tol=1e-12):
         return WRONG_FORWARD, f"{probe.text} at a = {A}, b = {B} is {short(out.data)}, expected {expected:.10g}"
@@ -293,7 +299,7 @@ def _what(row: Any) -> str:
 
 
 def _end_to_end(cls: type, probe: Probe, out: Any, a: Any, b: Any) -> tuple[str, str]:
-    """`backward()` from the expression against central differences of `plain`."""
+    """`backward()` from the expression against central differences of the expression on floats."""
     if not callable(getattr(out, "backward", None)):
         return OK, ""  # graded on its own, as the op `backward()`
     try:
@@ -301,8 +307,8 @@ def _end_to_end(cls: type, probe: Probe, out: Any, a: Any, b: Any) -> tuple[str,
     except Exception as err:
         return FAILS, f"{probe.text}: backward() raises {type(err).__name__}: {err}"
     eps = 1e-6
-    numeric = ((probe.plain(A + eps, B) - probe.plain(A - eps, B)) / (2 * eps),
-               (probe.plain(A, B + eps) - probe.plain(A, B - eps)) / (2 * eps))
+    numeric = ((probe.value(A + eps, B) - probe.value(A - eps, B)) / (2 * eps),
+               (probe.value(A, B + eps) - probe.value(A, B - eps)) / (2 * eps))
     for name, leaf, expected in (("a", a, numeric[0]), ("b", b, numeric[1])):
         got = foreign.number(leaf.grad)
         if got is None or abs(got - expected) > 1e-6 + 1e-4 * abs(expected):
