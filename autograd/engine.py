@@ -216,7 +216,7 @@ class Value:
 
     @data.setter
     def data(self, x: Any) -> None:
-        self._data = real(x, "Value.data")
+        self._data = x if x.__class__ is float else real(x, f"{self!r}.data")  # names the Value set
 
     @property
     def op(self) -> str:

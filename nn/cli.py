@@ -189,6 +189,9 @@ def _indent(text: str) -> str:
 # ---- deltagrad check ---------------------------------------------------------
 
 def cmd_check(args: argparse.Namespace) -> int:
+    if args.engine:
+        return _check_engine(args.engine)
+
     from autograd import check_ops
     from autograd.check import check_all_ops
     from autograd.report import check_summary
@@ -206,6 +209,18 @@ def cmd_check(args: argparse.Namespace) -> int:
         ok = ok and model_check.ok
     print("all checks agree" if ok else "SOME CHECKS DISAGREE")
     return EXIT_OK if ok else EXIT_FAILED
+
+
+def _check_engine(path: str) -> int:
+    """`deltagrad check --engine my_micrograd.py`: one verdict per op of a learner's Value class."""
+    from autograd.learner import EngineLoadError, grade_engine
+
+    try:
+        report = grade_engine(path)
+    except EngineLoadError as err:
+        raise CommandError(f"deltagrad check --engine: {err}") from None
+    print(report.table())
+    return EXIT_OK if report.ok else EXIT_FAILED
 
 
 # ---- the parser ----------------------------------------------------------------
@@ -251,6 +266,8 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--models", type=_positive_int, default=5, help="random MLPs for the Δ rules (default 5)")
     check.add_argument("--seed", type=int, default=0)
     check.add_argument("-v", "--verbose", action="store_true", help="print every row")
+    check.add_argument("--engine", metavar="MY_MICROGRAD.py",
+                       help="grade the Value class of your own micrograd instead: one verdict per op")
     check.set_defaults(run=cmd_check)
     return parser
 

@@ -146,10 +146,10 @@ def test_check_ops_has_one_row_per_differentiable_input_of_every_op_node():
     assert len(report.nodes) == len(report.rows)
 
 
-def test_check_ops_marks_a_point_at_a_kink_instead_of_failing():
+def test_check_ops_passes_a_point_at_a_kink_naming_the_one_sided_derivatives():
     report = check_ops(Value(0.0).relu())
     assert report.ok
-    assert report.rows[0].note == "at a kink"
+    assert report.rows[0].note == "relu at 0: one-sided derivatives 0 and 1"
 
 
 def test_check_ops_uses_node_labels_in_row_names():

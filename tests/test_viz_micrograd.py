@@ -258,10 +258,26 @@ def test_a_child_that_is_not_a_node_is_named():
         draw_dot(o)
 
 
-def test_check_asks_for_a_deltagrad_value():
-    o, _ = lecture_neuron()
-    with pytest.raises(TypeError, match="check=True runs check_ops, which reads deltagrad Values"):
-        draw_dot(o, check=True)
+class WrongTanhValue(LectureValue):
+    """The lecture's Value with the classic slip: tanh's derivative written as 1 − t."""
+
+    def tanh(self):
+        out = super().tanh()
+        t = out.data
+
+        def _backward():
+            self.grad += (1 - t) * out.grad
+        out._backward = _backward
+        return out
+
+
+def test_check_marks_a_learners_wrong_backward_in_red_and_only_that_node():
+    o, _ = lecture_neuron(WrongTanhValue)
+    svg = ET.fromstring(to_svg(o, check=True))
+    failed = [g for g in svg_nodes(svg, "op").values() if "#d62728" in ET.tostring(g, encoding="unicode")]
+    assert [texts(g) for g in failed] == [["tanh", "∂/∂n: analytic 0.292893, numeric 0.5"]]  # 1 − t against 1 − t²
+    right, _ = lecture_neuron()
+    assert "#d62728" not in to_svg(right, check=True)
 
 
 def test_an_object_that_is_no_node_is_refused():

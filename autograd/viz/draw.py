@@ -31,7 +31,7 @@ from .annotate import NAMED, Annotator, annotators, group_rows_for, rows_for
 from .colours import EXPLODING, ROLES, grad_colour, text_colour_on
 from .dot import GraphDrawing
 from .escape import format_number, format_numbers, html_table, html_text, tooltip_text
-from .graph import NodeGraph, NodeView, describe, is_node, reading_order
+from .graph import NodeGraph, NodeView, is_node, reading_order
 from .scopes import Group, cluster_levels, cluster_name, drawing_scopes, groups, natural
 
 GRAPH_GRAD = "(graph)"  # after a gradient that is itself a Value: backward(create_graph=True)
@@ -476,9 +476,6 @@ def draw_dot(
     _check_arguments(root, rankdir, color_by, collapse, max_nodes)
     found = [_delta_annotator()] if show_delta else []
     found += [a for a in annotators(annotate) if a not in found]
-    if check and not isinstance(root, Value):
-        raise TypeError(f"draw_dot: check=True runs check_ops, which reads deltagrad Values; root is "
-                        f"{describe(root)}, a micrograd-style node")
     graph = NodeGraph(root)
     if collapse is None and len(graph) + graph.ops > max_nodes:  # before reading the nodes: fail at once
         raise _size_error(len(graph) + graph.ops, max_nodes)
