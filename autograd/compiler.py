@@ -156,7 +156,7 @@ class _Argument:
         finite = np.isfinite(array)
         if not finite.all():
             b, k = (int(i[0]) for i in np.nonzero(~finite))
-            raise ValueError(f"compiled function: argument {self.label(k)!r} is {array[b, k]!r} in example {b}; "
+            raise ValueError(f"compiled function: argument {self.label(k)!r} is {float(array[b, k])!r} in example {b}; "
                              "a compiled batch must be finite")
         return array
 
@@ -1004,7 +1004,7 @@ class CompiledGraph:
         outputs = "one output" if self._single else f"{len(self._outputs)} outputs"
         return (f"CompiledGraph({self._name()}: {total} ops ({ops}) at {program.levels} levels, run as "
                 f"{len(program.groups)} grouped NumPy calls; inputs {inputs or 'none'}; "
-                f"{len(self.parameters)} parameters; {outputs})")
+                f"{len(self.parameters)} parameter{'' if len(self.parameters) == 1 else 's'}; {outputs})")
 
 
 def _compare(got: float, want: float, scale: float, rtol: float, what: Callable[[], str], example: int) -> float:

@@ -151,7 +151,8 @@ def train_model(args: argparse.Namespace) -> tuple[Any, Any, Any, Any]:
     optimizer = optim.SGD(model.parameters(), lr=lr) if args.optimizer == "sgd" else \
         optim.Adam(model.parameters(), lr=lr)
     history = fit(model, X, targets, loss=loss, optimizer=optimizer, epochs=args.epochs,
-                  batch_size=args.batch_size, progress=args.progress, seed=args.seed)
+                  batch_size=args.batch_size, progress=args.progress, seed=args.seed,
+                  compiled=getattr(args, "compiled", False))
     return model, X, y, history
 
 
@@ -333,6 +334,8 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--seed", type=int, default=0)
     train.add_argument("--save", metavar="MODEL.json", help="write the trained parameters as JSON")
     train.add_argument("--plot", metavar="BOUNDARY.png", help="draw the decision boundary")
+    train.add_argument("--compiled", action="store_true",
+                       help="record the model's graph once and replay it over each batch in NumPy (same history)")
     _progress_flags(train)
     train.set_defaults(run=cmd_train)
 
