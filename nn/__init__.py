@@ -15,7 +15,10 @@ optimizers, toy data, a training loop, and the seeds' Δ rules made executable.
 - `nn.losses`: half_sse (the seeds' E), mse, hinge, binary_cross_entropy, softmax_cross_entropy, l2.
 - `nn.optim`: SGD and Adam.
 - `nn.data`: make_moons, make_circles, make_spiral, make_xor, batches.
-- `nn.fit`: the training loop, with a history and a progress bar.
+- `nn.fit`: the training loop, with a history and a progress bar
+  (`compiled=True` replays the model's graph over each batch in NumPy).
+- `MLP.to_torch()`, `MLP.from_torch(seq)`, `nn.compare_with_torch`: the same
+  network in PyTorch, and every gradient side by side (PyTorch optional).
 - `nn.plot` (import it; needs matplotlib): loss curves and decision boundaries.
 - `nn.delta`: the Monash Δ rules and seed 001's matrix form, in NumPy, and
   `compare` to set them beside autodiff and finite differences.
@@ -26,5 +29,13 @@ from .layers import ACTIVATIONS, MLP, Layer, Neuron
 from .module import Module
 from .train import History, fit
 
+
+def compare_with_torch(*args, **kwargs):  # type: ignore[no-untyped-def]
+    """Every parameter's gradient in deltagrad and in PyTorch, side by side (see
+    `nn.torch_bridge.compare_with_torch`; imports PyTorch when called)."""
+    from .torch_bridge import compare_with_torch as compare
+
+    return compare(*args, **kwargs)
+
 __all__ = ["Module", "Neuron", "Layer", "MLP", "ACTIVATIONS", "fit", "History",
-           "losses", "optim", "data", "delta"]
+           "losses", "optim", "data", "delta", "compare_with_torch"]
