@@ -548,7 +548,7 @@ class _Program:
     """The recorded graph, analysed once: where each node's numbers live, and
     the groups in the order they run."""
 
-    def __init__(self, outputs: list[Value], slots: list[Value]) -> None:
+    def __init__(self, outputs: list[Value], slots: list[Value], grouped: bool = True) -> None:
         nodes = _postorder(outputs)
         is_slot = set(slots)
         varying: dict[Value, bool] = {}
@@ -571,7 +571,9 @@ class _Program:
         self.levels = max((level[v] for v in op_nodes), default=0)
         uses = Counter(x for v in op_nodes for x in v.inputs)
         uses.update(outputs)
-        groups = _fuse_layers(_groups(op_nodes, varying, level), uses, varying)
+        groups = _groups(op_nodes, varying, level, grouped)
+        if grouped:
+            groups = _fuse_layers(groups, uses, varying)
         _order_by_first_use(groups, outputs)
         self.place = self._place(groups, slots)
         needs = self._needs_grad(nodes)
@@ -611,17 +613,20 @@ class _Program:
         return needs
 
 
-def _groups(op_nodes: list[Value], varying: dict[Value, bool], level: dict[Value, int]) -> list[_Group]:
-    """Nodes of one op at one depth with one pattern of inputs, in the order they run."""
+def _groups(op_nodes: list[Value], varying: dict[Value, bool], level: dict[Value, int],
+            grouped: bool = True) -> list[_Group]:
+    """Nodes of one op at one depth with one pattern of inputs, in the order they
+    run (with `grouped` false, every node a group of its own: one NumPy call per node)."""
     by_key: dict[tuple[Any, ...], list[Value]] = {}
     for v in op_nodes:
         op = _op_of(v)
         pattern = tuple(varying[x] for x in v.inputs)
         if op is _SUM:  # the terms' order does not matter to a sum: count them instead
             pattern = (sum(pattern), len(pattern) - sum(pattern))
-        by_key.setdefault((level[v], id(op), varying[v], pattern), []).append(v)
+        key = (level[v], id(op), varying[v], pattern)
+        by_key.setdefault(key if grouped else (*key, id(v)), []).append(v)
     groups: list[_Group] = []
-    for (lvl, _, is_varying, _), nodes in by_key.items():
+    for (lvl, _, is_varying, *_), nodes in by_key.items():
         op = _op_of(nodes[0])
         groups.append((_SumGroup if op is _SUM else _MapGroup)(op, nodes, is_varying, lvl))
     groups.sort(key=lambda g: g.level)  # stable: groups of one level keep the order they were met
@@ -758,14 +763,15 @@ class CompiledGraph:
     """
 
     def __init__(self, fn: Callable[..., Any], arguments: list[_Argument], slots: list[Value],
-                 structured: list[Any], outputs: list[Value], single: bool, chunk_size: int | None) -> None:
+                 structured: list[Any], outputs: list[Value], single: bool, chunk_size: int | None,
+                 grouped: bool = True) -> None:
         self.fn = fn
         self.arguments = arguments
         self.inputs = structured  # the argument leaves, as the function received them
         self.graph: Value | list[Value] = outputs[0] if single else outputs
         self._outputs = outputs
         self._single = single
-        self._program = _Program(outputs, slots)
+        self._program = _Program(outputs, slots, grouped)
         self.parameters: list[Value] = list(self._program.parameters)
         per_example = max(1, self._program.rows) * 8 * 3  # the rows, their gradients, and room for temporaries
         self.chunk_size = integer(chunk_size, "compile: chunk_size", low=1) if chunk_size is not None else \
@@ -1043,7 +1049,8 @@ def _flatten_outputs(out: Any, name: str) -> tuple[list[Value], bool]:
     raise TypeError(f"autograd.compile: {name} must return a Value or a non-empty list of Values, got {short(out)}")
 
 
-def compile(fn: Callable[..., Any], *example_args: Any, chunk_size: int | None = None) -> CompiledGraph:
+def compile(fn: Callable[..., Any], *example_args: Any, chunk_size: int | None = None,
+            grouped: bool = True) -> CompiledGraph:
     """Records `fn`'s scalar graph once, on `example_args`, for replay over batches.
 
     Each example argument is a number or a (nested) list of numbers; at call
@@ -1056,6 +1063,8 @@ def compile(fn: Callable[..., Any], *example_args: Any, chunk_size: int | None =
 
     `chunk_size` caps the examples replayed at once (by default, as many as fit
     in about 256 MiB of rows); a larger batch runs in chunks, with the same result.
+    `grouped=False` replays one NumPy call per node instead of one per group of
+    like nodes: slower, for seeing what grouping buys (the notebook's ladder).
 
         f = autograd.compile(loss_one, 0.0, 0.0, 1.0)
         losses = f(X[:, 0], X[:, 1], Y)          # shape (B,)
@@ -1075,5 +1084,7 @@ def compile(fn: Callable[..., Any], *example_args: Any, chunk_size: int | None =
     with modes.tracing(_Trace(slots)):
         result = fn(*structured)
     outputs, single = _flatten_outputs(result, name)
-    return CompiledGraph(fn, arguments, slots, structured, outputs, single, chunk_size)
+    if not isinstance(grouped, bool):
+        raise TypeError(f"autograd.compile: grouped must be True or False, got {short(grouped)}")
+    return CompiledGraph(fn, arguments, slots, structured, outputs, single, chunk_size, grouped)
 

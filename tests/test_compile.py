@@ -231,6 +231,16 @@ def test_the_default_chunk_keeps_a_million_moons_examples_within_a_bounded_worki
     assert f.chunk_size < 1_000_000
 
 
+def test_replaying_one_node_at_a_time_gives_the_grouped_numbers():
+    model = MLP(2, [5, 1], seed=4)
+    X, _ = moons(12)
+    grouped = autograd.compile(lambda x: model(x), [0.0, 0.0])
+    slow = autograd.compile(lambda x: model(x), [0.0, 0.0], grouped=False)
+    assert len(slow._program.groups) == sum(slow._program.ops.values())
+    assert len(grouped._program.groups) < len(slow._program.groups)
+    assert_close(slow(X), grouped(X), 1.0, "per-node replay")
+
+
 def test_several_outputs_and_list_arguments_give_a_column_each():
     w = Value(2.0)
     f = autograd.compile(lambda xs, y: [xs[0] * w + xs[1], y * xs[2]], [1.0, 2.0, 3.0], 0.5)
