@@ -270,6 +270,10 @@ class _Group:
     def __len__(self) -> int:
         return len(self.nodes)
 
+    def describe(self) -> str:
+        where = "per example" if self.varying else "once per call (parameters only)"
+        return f"{len(self)} × {self.op.name}, {where}"
+
     def reads(self, i: int, v: Value) -> Sequence[Value]:
         """The nodes member i (the node v) reads, in the order it reads them."""
         return v.inputs
@@ -437,6 +441,10 @@ class _DotGroup(_Group):
 
     def reads(self, i: int, v: Value) -> list[Value]:
         return (self.activations if i == 0 else []) + self.weights[i] + self.bias[i]
+
+    def describe(self) -> str:
+        r, m = len(self.nodes), len(self.activations)
+        return f"{r * m} × * and {r} × sum as one matrix product: W ({r}×{m}) · a ({m}) + b"
 
     def plan(self, place: dict[Value, tuple[bool, int]], needs: dict[Value, bool]) -> None:
         rows = np.array([place[a][1] for a in self.activations], dtype=np.intp)
@@ -1002,6 +1010,12 @@ class CompiledGraph:
         return p.label or f"parameter {i}"
 
     # ---- display ---------------------------------------------------------------------------
+    def describe(self) -> str:
+        """The replay, one line per NumPy call in the order they run: which ops,
+        at which depth, how many nodes each call covers."""
+        lines = [f"level {g.level:>3}: {g.describe()}" for g in self._program.groups]
+        return "\n".join(lines)
+
     def __repr__(self) -> str:
         program = self._program
         total = sum(program.ops.values())
