@@ -229,17 +229,20 @@ def _unique(index: np.ndarray) -> bool:
 
 def _tiling(position_rows: Sequence[np.ndarray | None]) -> tuple[int, int]:
     """(r, m) when some input reads a run of m consecutive rows r times over (a
-    layer's activations, read by each of its r neurons), else (1, G): the group
-    is computed as an (r, m, B) block, and that input read as a broadcast view."""
+    layer's activations, read by each of its r neurons; m = 1: one node read by
+    all), else (1, 0): the group is then computed as an (r, m, B) block, and
+    that input read as a broadcast view."""
     for rows in position_rows:
-        if rows is None or len(rows) < 4:
+        if rows is None or len(rows) < 2:
             continue
         s = int(rows[0])
+        if np.all(rows == s):
+            return len(rows), 1
         repeats = np.nonzero(rows == s)[0]
         m = int(repeats[1]) if len(repeats) > 1 else 0
         if m > 1 and len(rows) % m == 0 and np.array_equal(rows, np.tile(np.arange(s, s + m), len(rows) // m)):
             return len(rows) // m, m
-    return 1, len(position_rows[0]) if position_rows and position_rows[0] is not None else 0
+    return 1, 0
 
 
 def _gather_of(rows: np.ndarray, shape: tuple[int, int]) -> _Gather:
@@ -247,7 +250,7 @@ def _gather_of(rows: np.ndarray, shape: tuple[int, int]) -> _Gather:
     s = int(rows[0])
     if np.array_equal(rows, np.arange(s, s + len(rows))):
         return _Gather("slice", rows, s, s + len(rows))
-    if r > 1 and np.array_equal(rows, np.tile(np.arange(s, s + m), r)):
+    if r > 1 and len(rows) == r * m and np.array_equal(rows, np.tile(np.arange(s, s + m), r)):
         return _Gather("tile", rows, s, s + m)
     return _Gather("rows", rows, unique=_unique(rows))
 

@@ -241,6 +241,35 @@ def test_replaying_one_node_at_a_time_gives_the_grouped_numbers():
     assert_close(slow(X), grouped(X), 1.0, "per-node replay")
 
 
+def test_one_input_read_by_many_nodes_and_repeated_reads_replay_the_scalar_numbers():
+    ws = [Value(0.1 * k - 0.3, f"w{k}") for k in range(7)]
+
+    def fn(x, y):  # x times every weight (one row read by seven nodes), y read in a scattered order
+        products = [(x * w).tanh() for w in ws]
+        return autograd.sum([p * (y if k % 3 else -y) for k, p in enumerate(products)] + [ws[0] * ws[1]])
+
+    X = np.random.default_rng(5).uniform(-1, 1, (2, 9))
+    check_against_scalar(fn, (0.0, 0.0), [X[0], X[1]], ws)
+
+
+@pytest.mark.slow
+def test_a_million_moons_examples_run_in_chunks_under_one_gib():
+    import tracemalloc
+
+    model = MLP(2, [16, 16, 1], seed=0)
+    f = autograd.compile(lambda x, y: (1 + -y * model(x)).relu(), [0.0, 0.0], 1.0)
+    X, y = make_moons(1_000_000, noise=0.1, seed=0)
+    tracemalloc.start()
+    try:
+        out, grads = f.value_and_grad(X, 2.0 * y - 1.0)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 2 ** 30 and len(out) == 1_000_000 and f.chunk_size < 1_000_000
+    few = autograd.compile(lambda x, y: (1 + -y * model(x)).relu(), [0.0, 0.0], 1.0)
+    assert np.allclose(few(X[-1000:], 2.0 * y[-1000:] - 1.0), out[-1000:], rtol=1e-12, atol=0)
+
+
 def test_several_outputs_and_list_arguments_give_a_column_each():
     w = Value(2.0)
     f = autograd.compile(lambda xs, y: [xs[0] * w + xs[1], y * xs[2]], [1.0, 2.0, 3.0], 0.5)
