@@ -98,14 +98,15 @@ def _describe(what: str) -> str:
 
 
 def _user_line() -> str:
-    """'file:line: `source`' of the innermost frame outside this package."""
+    """Where the user's code asked for the number: 'file:line: `source`' of the
+    innermost frame outside this package (in Jupyter, 'cell [5], line 4')."""
     frame = sys._getframe(1)
     while frame is not None and os.path.dirname(os.path.abspath(frame.f_code.co_filename)) == _PACKAGE_DIR:
         frame = frame.f_back
     if frame is None:
         return "<unknown>"
     text = linecache.getline(frame.f_code.co_filename, frame.f_lineno).strip()
-    site = f"{frame.f_code.co_filename}:{frame.f_lineno}"
+    site = modes.caller_site()
     return f"{site}: `{text}`" if text else site
 
 
