@@ -17,8 +17,8 @@ gradients back. The rows are laid out so that most gathers are views (a
 neuron's products sit next to each other, so its sum is a reshape), not copies.
 
 Nodes that depend only on parameters and constants (an L2 penalty) are
-computed once per call, on floats' worth of arrays, and their gradients are
-the batch's sums. Leaves other than the arguments are the graph's parameters:
+computed once per call, not once per example, and their gradients are the
+sums over the batch. Leaves other than the arguments are the graph's parameters:
 each call reads their current `.data`, and `backward` adds into their `.grad`.
 """
 

@@ -27,15 +27,8 @@ optimizers, toy data, a training loop, and the seeds' Δ rules made executable.
 from . import data, delta, losses, optim
 from .layers import ACTIVATIONS, MLP, Layer, Neuron
 from .module import Module
+from .torch_bridge import compare_with_torch  # imports PyTorch only when called
 from .train import History, fit
-
-
-def compare_with_torch(*args, **kwargs):  # type: ignore[no-untyped-def]
-    """Every parameter's gradient in deltagrad and in PyTorch, side by side (see
-    `nn.torch_bridge.compare_with_torch`; imports PyTorch when called)."""
-    from .torch_bridge import compare_with_torch as compare
-
-    return compare(*args, **kwargs)
 
 __all__ = ["Module", "Neuron", "Layer", "MLP", "ACTIVATIONS", "fit", "History",
            "losses", "optim", "data", "delta", "compare_with_torch"]
