@@ -218,17 +218,33 @@ def test_chunked_batches_give_the_unchunked_result():
     assert_close(out2, out1, 1.0, "chunked outputs")  # BLAS may round a product of another width differently
     assert_close(g2, g1, np.abs(g1).max(), "chunked gradients")
     model.zero_grad()
-    out3 = chunked(X)  # backward after a chunked call recomputes each chunk's rows
+    out3 = chunked(X)  # backward after a chunked call reads each chunk's rows kept by the call
     chunked.backward(seed)
     assert np.array_equal(out3, out2)
     assert_close([p.grad for p in chunked.parameters], g1, np.abs(g1).max(), "chunked backward")
 
 
-def test_the_default_chunk_keeps_a_million_moons_examples_within_a_bounded_working_set():
-    model = MLP(2, [16, 16, 1], seed=0)
-    f = autograd.compile(lambda x: model(x), [0.0, 0.0])
-    assert f.chunk_size * f._program.rows * 8 * 3 <= autograd.compiler.MEMORY_BUDGET
-    assert f.chunk_size < 1_000_000
+def test_backward_after_a_call_too_large_to_keep_recomputes_each_chunk(monkeypatch):
+    model = MLP(2, [6, 1], activation="tanh", seed=2)
+    X, _ = moons(50)
+    seed = np.linspace(-1, 1, 50)
+    _, expected = autograd.compile(lambda x: model(x), [0.0, 0.0]).value_and_grad(X, seed=seed)
+    monkeypatch.setattr(autograd.compiler, "MEMORY_BUDGET", 1)  # no rows are kept: backward replays the forward
+    chunked = autograd.compile(lambda x: model(x), [0.0, 0.0], chunk_size=7)
+    model.zero_grad()
+    chunked(X)
+    chunked.backward(seed)
+    assert_close([p.grad for p in chunked.parameters], expected, np.abs(expected).max(), "recomputed backward")
+
+
+def test_the_default_chunk_keeps_a_chunks_rows_within_the_cache_and_the_memory_budget():
+    from autograd.compiler import CACHE_BYTES, MEMORY_BUDGET, MIN_CHUNK
+
+    for width in (4, 16, 128):
+        f = autograd.compile(MLP(2, [width, width, 1], seed=0), [0.0, 0.0])  # a model is a function of x
+        row_bytes = f._program.rows * 8
+        assert f.chunk_size == MIN_CHUNK or f.chunk_size * row_bytes <= CACHE_BYTES
+        assert f.chunk_size * row_bytes * 3 <= MEMORY_BUDGET
 
 
 def test_replaying_one_node_at_a_time_gives_the_grouped_numbers():
