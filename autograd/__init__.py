@@ -13,8 +13,9 @@ differences; `draw_dot` and `render` draw the graph (Graphviz).
 
 The modules, lowest first: `validate` (numbers given by users), `modes`
 (no_grad and friends), `registry` (`Op`, `defop`), `ops` (the op table),
-`engine` (`Value`, `backward`), then `functional`, `check`, `expr`, `viz` and
-`files` on top. Each imports only from the ones before it.
+`engine` (`Value`, `backward`), then `functional`, `check`, `compiler`
+(`compile`: one example's graph replayed over a batch in NumPy), `expr`, `viz`
+and `files` on top. Each imports only from the ones before it.
 
 Name clash: the HIPS autograd package on PyPI is also imported as `autograd`.
 The two cannot share an environment; install deltagrad in its own virtual
@@ -23,6 +24,7 @@ environment.
 
 from . import modes, ops
 from .check import CheckReport, CheckRow, GradcheckError, check_ops, gradcheck
+from .compiler import CompiledGraph, TraceError, VerifyError, compile  # autograd.compile shadows the builtin here
 from .engine import Constant, Value, topological_order
 from .functional import grad, gradients, value_and_grad
 from .modes import current_scope, detect_anomaly, enable_grad, is_anomaly_enabled, is_grad_enabled, name_scope, no_grad
@@ -41,4 +43,5 @@ __all__ = [
     "no_grad", "enable_grad", "is_grad_enabled", "detect_anomaly", "is_anomaly_enabled", "name_scope",
     "current_scope", "gradcheck", "check_ops", "grad", "value_and_grad", "gradients", "CheckReport", "CheckRow",
     "GradcheckError", "draw_dot", "render", "to_svg", "GraphvizNotFound", "MISSING_DOT_MESSAGE", "modes", "ops",
+    "compile", "CompiledGraph", "TraceError", "VerifyError",
 ]

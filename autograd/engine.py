@@ -245,14 +245,27 @@ class Value:
                       doc="'file:line' (or a notebook cell) that created this op under `detect_anomaly()`, else ''.")
 
     # ---- Python's number habits ----------------------------------------------
+    # While `autograd.compile` records a function, these ask `modes.concrete`
+    # first: a branch on a Value's number cannot be replayed on other data.
     def __float__(self) -> float:
+        if modes.active:
+            modes.concrete(self, "float()")
         return self._data
 
     def __int__(self) -> int:
+        if modes.active:
+            modes.concrete(self, "int()")
         return int(self._data)
+
+    def __bool__(self) -> bool:
+        if modes.active:
+            modes.concrete(self, "bool()")
+        return True  # a Value is an object, always true (as before); only a recording refuses it
 
     def item(self) -> float:
         """The data, as PyTorch's `tensor.item()`."""
+        if modes.active:
+            modes.concrete(self, ".item()")
         return self._data
 
     def __round__(self, ndigits: int | None = None) -> float | int:
@@ -270,15 +283,23 @@ class Value:
         return f"Value({', '.join(parts)})"
 
     def __lt__(self, other: Any) -> bool:
+        if modes.active:
+            _concrete_pair(self, "<", other)
         return self._data < _data_of(other)
 
     def __le__(self, other: Any) -> bool:
+        if modes.active:
+            _concrete_pair(self, "<=", other)
         return self._data <= _data_of(other)
 
     def __gt__(self, other: Any) -> bool:
+        if modes.active:
+            _concrete_pair(self, ">", other)
         return self._data > _data_of(other)
 
     def __ge__(self, other: Any) -> bool:
+        if modes.active:
+            _concrete_pair(self, ">=", other)
         return self._data >= _data_of(other)
 
     __eq__ = object.__eq__  # identity, kept explicit: Values are graph nodes, not numbers
@@ -344,6 +365,13 @@ def _set_meta(v: Value, key: str, text: str) -> None:
     if not hasattr(v, "_meta"):
         v._meta = _Meta()
     setattr(v._meta, key, text)
+
+
+def _concrete_pair(v: Value, symbol: str, other: Any) -> None:
+    """A comparison while a mode is on: both operands must be allowed to give their numbers."""
+    modes.concrete(v, symbol)
+    if isinstance(other, Value):
+        modes.concrete(other, symbol)
 
 
 def _data_of(other: Any) -> float:

@@ -27,6 +27,7 @@ class _ThreadState(threading.local):
         self.anomaly_depth = 0
         self.ieee_depth = 0
         self.scopes: list[str] = []
+        self.trace: Any = None  # the recording of `autograd.compile`, while it runs the function
 
 
 _state = _ThreadState()
@@ -128,9 +129,34 @@ def current_scope() -> str:
     return _state.scopes[-1] if _state.scopes else ""
 
 
+@contextlib.contextmanager
+def tracing(trace: Any) -> Iterator[None]:
+    """While `autograd.compile` records a function: every new node is shown to
+    `trace.record(node)`, and a comparison, `bool`, `float` or `int` of a Value
+    asks `trace.refuse(value, what)`, which raises where the answer would
+    depend on the data (see `concrete`). Records inside `no_grad()` too."""
+    with _hook(), enable_grad():
+        outer, _state.trace = _state.trace, trace
+        try:
+            yield
+        finally:
+            _state.trace = outer
+
+
+def concrete(value: Any, what: str) -> None:
+    """Called by a Value's comparisons, `bool`, `float` and `int` while any mode
+    is on: inside `tracing`, the trace raises if the Value's number is data that
+    a recorded graph cannot branch on."""
+    trace = _state.trace
+    if trace is not None:
+        trace.refuse(value, what)
+
+
 def record(out: Any) -> None:
     """Called by the engine for every new op result while any mode is on."""
     st = _state
+    if st.trace is not None:
+        st.trace.record(out)
     if st.scopes:
         out.scope = st.scopes[-1]  # a no_grad result is a leaf made here, tagged like Value()
     if st.no_grad_depth:

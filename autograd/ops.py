@@ -6,7 +6,10 @@ returns a tuple with one gradient per input, g · ∂ans/∂xᵢ (`None` for an 
 the op treats as a constant). Rules use only arithmetic and this table's
 functions, so they run on floats (plain `backward()`), on Values
 (`backward(create_graph=True)`) and on NumPy arrays (`array_forward` is each
-op's forward on arrays; a rule with a branch has an `array_vjp` of its own).
+op's forward on arrays; `autograd.compile` replays a graph over a batch with
+them). A rule with a branch (`if`, `float(y)`) cannot run on arrays, so it has
+an `array_vjp` beside it that makes the same choice element by element; every
+other rule is written once and runs on all three.
 
 The Value operators and methods (engine.py), the README's table of ops,
 gradcheck's list of ops and the command's functions are all read from here.
@@ -21,7 +24,7 @@ from typing import Any
 
 import numpy as np
 
-from .registry import BUILTIN_NAMES, REGISTRY, Op, register
+from .registry import BUILTIN_NAMES, REGISTRY, Op, compiles, register
 
 LEAKY_RELU_SLOPE = 0.01  # leaky_relu's slope for x < 0 when none is given, here and in `nn`
 
@@ -127,6 +130,28 @@ def _sign(x: Any) -> float:
     return 1.0 if x > 0 else (-1.0 if x < 0 else 0.0)  # 0 at 0, and at NaN as PyTorch
 
 
+# ---- the same edge cases on NumPy arrays (autograd.compile) ---------------------
+# A rule with a branch cannot run on a whole batch as it is: each of these
+# selects, element by element, what the scalar rule above chooses with `if`.
+
+def _pow_dbase_array(g: Any, ans: Any, x: Any, y: Any) -> tuple[Any, None]:
+    """`_pow_dbase` per element: exactly 0 where the constant exponent is 0."""
+    return np.where(y == 0, 0.0, g * (y * x ** (y - 1))), None
+
+
+def _powv_array(g: Any, ans: Any, x: Any, y: Any) -> tuple[Any, Any]:
+    """`_pow_dbase_of_value` and `_pow_dexponent` per element."""
+    finite_nonzero = (_TINY < np.abs(x)) & (np.abs(x) < math.inf)
+    dbase = np.where((y == 0) & ~finite_nonzero, 0.0, g * (y * x ** (y - 1)))
+    dexponent = np.where(x > 0, g * ans * np.log(np.where(x > 0, x, 1.0)),
+                         np.where((x == 0) & (y >= 0), 0.0 * g, math.nan))
+    return dbase, dexponent
+
+
+def _sign_array(x: Any) -> Any:
+    return np.where(x > 0, 1.0, np.where(x < 0, -1.0, 0.0))  # 0 at 0 and at NaN, as `_sign`
+
+
 # ---- the table -------------------------------------------------------------
 # Arithmetic. `**` with a number exponent treats the exponent as a constant;
 # `pow` (a Value exponent, or `2 ** x`) differentiates both.
@@ -145,10 +170,10 @@ NEG = _op("neg", operator.neg, lambda g, ans, x: (-g,), 1,
 # rule's own x ** (y - 1) is again `**` and never differentiates the exponent.
 POW = _op("**", _pow, lambda g, ans, x, y: (_pow_dbase(g, x, float(y)), None), 2,
           formula="∂/∂x = y·x^(y−1) (y a constant)", domain=[(0.2, 3), (-3, 3)], array_forward=np.power,
-          explain=_pow_explain)
+          explain=_pow_explain, array_vjp=_pow_dbase_array)
 POWV = _op("pow", _pow, lambda g, ans, x, y: (_pow_dbase_of_value(g, x, y), _pow_dexponent(g, ans, x, y)), 2,
            formula="∂/∂x = y·x^(y−1), ∂/∂y = x^y·ln x", domain=[(0.2, 3), (-3, 3)], array_forward=np.power,
-           explain=_pow_explain)
+           explain=_pow_explain, array_vjp=_powv_array)
 
 # Elementary functions.
 EXP = _op("exp", math.exp, lambda g, ans, x: (g * ans,), 1,
@@ -167,7 +192,8 @@ COS = _op("cos", math.cos, lambda g, ans, x: (-g * sin(x),), 1,
           formula="d/dx = −sin x", domain=[(-6, 6)], array_forward=np.cos,
           explain=lambda x: "cos is not defined at ±inf")
 ABS = _op("abs", abs, lambda g, ans, x: (g * _sign(x),), 1,
-          formula="d/dx = sign x (0 at 0)", domain=[(-5, 5)], kinks=(0.0,), array_forward=np.abs)
+          formula="d/dx = sign x (0 at 0)", domain=[(-5, 5)], kinks=(0.0,), array_forward=np.abs,
+          array_vjp=lambda g, ans, x: (g * _sign_array(x),))
 
 # Activations (the seeds' g and g'). A rule that is zero on a branch selects
 # 0.0 instead of multiplying by it, so an infinite upstream gives 0, not NaN.
@@ -177,11 +203,13 @@ SIGMOID = _op("sigmoid", _sigmoid, lambda g, ans, x: (g * ans * (1 - ans),), 1,
               formula="d/dx = σ(x)(1 − σ(x))", domain=[(-8, 8)], array_forward=sigmoid_array)
 RELU = _op("relu", _relu, lambda g, ans, x: (0.0 if ans <= 0 else g,), 1,
            formula="d/dx = 1 if x > 0 else 0", domain=[(-5, 5)], kinks=(0.0,),
-           array_forward=lambda x: np.where(x <= 0, 0.0, x))
+           array_forward=lambda x: np.where(x <= 0, 0.0, x),
+           array_vjp=lambda g, ans, x: (np.where(ans <= 0, 0.0, g),))
 LEAKY_RELU = _op("leaky_relu", _leaky_relu, lambda g, ans, x, s: (g, 0.0) if x > 0 else (g * s, g * x), 2,
                  formula="∂/∂x = 1 if x > 0 else slope, ∂/∂slope = 0 if x > 0 else x",
                  domain=[(-5, 5), (0.001, 0.5)], kinks=(0.0,),
-                 array_forward=lambda x, s: np.where(x <= 0, s * x, x))
+                 array_forward=lambda x, s: np.where(x <= 0, s * x, x),
+                 array_vjp=lambda g, ans, x, s: (np.where(x > 0, g, g * s), np.where(x > 0, 0.0, g * x)))
 SOFTPLUS = _op("softplus", _softplus, lambda g, ans, x: (g * sigmoid(x),), 1,
                formula="d/dx = σ(x)", domain=[(-8, 8)], array_forward=lambda x: np.logaddexp(0.0, x))
 
@@ -224,9 +252,17 @@ def builtin_ops() -> list[Op]:
 
 def markdown_table(ops: list[Op] | None = None) -> str:
     """The README's table of ops, generated from the registry."""
-    rows = ["| op | inputs | local derivative | sampled domain |", "|---|---|---|---|"]
+    rows = ["| op | inputs | local derivative | sampled domain | compiles |", "|---|---|---|---|---|"]
     for op in ops if ops is not None else builtin_ops():
         inputs = "n" if op.arity is None else str(op.arity)
         domain = ", ".join(f"[{lo:g}, {hi:g}]" for lo, hi in op.domain)
-        rows.append(f"| `{op.name}` | {inputs} | {op.formula} | {domain} |")
+        rows.append(f"| `{op.name}` | {inputs} | {op.formula} | {domain} | {_compiles(op)} |")
     return "\n".join(rows)
+
+
+def _compiles(op: Op) -> str:
+    """The README's "compiles" cell: whether `autograd.compile` can replay the op
+    over a batch, and with which rule."""
+    if not compiles(op):
+        return "no (no array form)" if op.array_forward is None else "no (its rule branches; give array_vjp)"
+    return "yes (array rule)" if op.array_vjp is not None else "yes"

@@ -77,7 +77,16 @@ class Op:
             apply = getattr(a.__class__, "_apply_op", None)  # a Value builds a node of its graph
             if apply is not None:
                 return apply(self, args)
-        return self.compute(*[real(a, f"{self.name}: argument {i}") for i, a in enumerate(args)])
+        try:
+            xs = [real(a, f"{self.name}: argument {i}") for i, a in enumerate(args)]
+        except TypeError:
+            # NumPy arrays go to the array forward, so a rule written with the
+            # table's functions (`g * cos(x)`) runs on a whole batch too
+            # (autograd.compile). Only here, on the error path: floats stay fast.
+            if self.array_forward is not None and any(_is_array(a) for a in args):
+                return self.array_forward(*args)
+            raise
+        return self.compute(*xs)
 
     def compute(self, *xs: float) -> float:
         """The forward on floats. A domain error names the op and operand, except
@@ -104,6 +113,71 @@ class Op:
 
         with np.errstate(all="ignore"):
             return float(self.array_forward(*[np.float64(x) for x in xs]))
+
+
+def _is_array(x: Any) -> bool:
+    return x.__class__.__module__ == "numpy" and hasattr(x, "shape")
+
+
+# ---- which ops can be replayed on NumPy arrays (autograd.compile) -----------------
+
+_RUNS_ON_ARRAYS: dict[Op, bool] = {}  # the probe's verdict per op, found once
+
+
+def compiles(op: Op) -> bool:
+    """Whether `autograd.compile` can replay `op` over a batch: it has an array
+    forward, and an array rule (`array_vjp`) or a scalar rule that runs on
+    arrays as it is (arithmetic and the table's functions, no `if`)."""
+    if op.array_forward is None:
+        return False
+    return op.array_vjp is not None or rule_runs_on_arrays(op)
+
+
+def array_rule(op: Op) -> Callable[..., tuple[Any, ...]]:
+    """The rule that `autograd.compile` applies to arrays: `array_vjp`, or the
+    scalar `vjp` where it runs on arrays (see `compiles`)."""
+    return op.array_vjp if op.array_vjp is not None else op.vjp
+
+
+def rule_runs_on_arrays(op: Op) -> bool:
+    """Tries the scalar rule once on arrays of two points of the op's domain and
+    compares it with the rule on each point's floats: a rule with a branch
+    (`if x > 0`, `float(x)`, `math.exp`) raises on arrays, and so is refused."""
+    if op not in _RUNS_ON_ARRAYS:
+        _RUNS_ON_ARRAYS[op] = _probe_on_arrays(op)
+    return _RUNS_ON_ARRAYS[op]
+
+
+def _probe_on_arrays(op: Op) -> bool:
+    import numpy as np
+
+    points = [pt for pt in _probe_points(op)[1:] if _defined(op, pt)]
+    if not points or op.array_forward is None:
+        return False
+    columns = [np.array(col, dtype=float) for col in zip(*points)]
+    g = np.array([1.0, -0.5][:len(points)])
+    try:
+        with np.errstate(all="ignore"):
+            grads = op.vjp(g, op.array_forward(*columns), *columns)
+        for k, pt in enumerate(points):
+            expected = op.vjp(float(g[k]), op.forward(*pt), *pt)
+            for got, want in zip(grads, expected, strict=True):
+                if (got is None) != (want is None):
+                    return False
+                if want is not None and not np.isclose(np.broadcast_to(got, g.shape)[k], want, rtol=1e-12, atol=0):
+                    return False
+    except Exception:  # any failure on arrays (a branch, float(), math.*) means: not array-safe
+        return False
+    return True
+
+
+def _defined(op: Op, point: tuple[float, ...]) -> bool:
+    try:
+        op.forward(*point)
+        op.vjp(1.0, op.forward(*point), *point)
+    except DOMAIN_ERRORS:
+        return False
+    return True
 
 
 class HandWritten:

@@ -28,6 +28,16 @@ the same process, so the ratios compare like with like on a noisy machine:
 - one training step of micrograd's demo (its 100 moons, drawn by `nn.data`, and
   its starting weights; `MLP(2, [16, 16, 1])`, SVM loss, L2, SGD), the very same
   function on both engines.
+
+Then "from scalars to batches" (`autograd.compile`), a second table:
+- the same demo step compiled (recorded once, replayed over the 100 moons in
+  NumPy): one NumPy call per node, and grouped (the default), beside PyTorch
+  float64 on one thread where torch is installed, with the recording time;
+- the scaling table: batch 100 ... 100,000 and hidden width 16 / 64 / 128, time
+  per step and per example and peak memory, and a batch of 1,000,000 moons;
+- seconds per epoch of MLP(64, [32, 10]) on the UCI 8x8 digits: micrograd (on a
+  subset), scalar deltagrad and compiled; and the held-out accuracy nn.fit
+  reaches compiled. BLAS runs on one thread (OPENBLAS_NUM_THREADS=1), as PyTorch.
 """
 
 from __future__ import annotations
@@ -78,12 +88,20 @@ class Config:
     chain_cap: int  # the longest-chain search stops here
     train_blocks: int  # blocks of training steps per engine (best block mean is kept)
     train_steps: int  # steps per block
+    compiled_steps: int = 50  # steps per block for the compiled step and PyTorch's
+    batches: tuple[int, ...] = (100, 1_000, 10_000, 100_000)  # the scaling table's batch sizes
+    widths: tuple[int, ...] = (16, 64, 128)  # and hidden widths
+    million: int = 1_000_000  # the large moons batch, run in chunks
+    digits_subset: int = 64  # examples micrograd trains on for its digits epoch time
+    digits_scalar: int | None = None  # examples for scalar deltagrad's epoch (None: the whole training set)
+    digits_epochs: int = 10  # compiled nn.fit epochs for the held-out accuracy
 
 
 FULL = Config(warm_repeats=7, warm_seconds=0.1, graph_ops=200_000, graph_repeats=3, memory_nodes=100_000,
               chain_cap=1_000_000, train_blocks=3, train_steps=4)
 QUICK = Config(warm_repeats=3, warm_seconds=0.01, graph_ops=20_000, graph_repeats=1, memory_nodes=10_000,
-               chain_cap=100_000, train_blocks=1, train_steps=2)
+               chain_cap=100_000, train_blocks=1, train_steps=2, compiled_steps=5, batches=(100, 1_000),
+               widths=(16, 64), million=100_000, digits_subset=16, digits_scalar=64, digits_epochs=1)
 
 
 @dataclass
@@ -464,6 +482,367 @@ def _copy_weights(source: Any, target: Any) -> bool:
     return True
 
 
+# ---- from scalars to batches: autograd.compile --------------------------------
+
+LADDER_TARGETS = {
+    "compiled_vs_micrograd": 1000.0,  # micrograd ms / compiled ms per demo step (at least)
+    "compiled_vs_torch": 2.0,  # compiled ms / PyTorch ms per demo step (at most)
+}
+
+
+@dataclass
+class LadderResult:
+    ms_per_step: dict[str, float] = field(default_factory=dict)  # 'per-node', 'grouped', 'torch'
+    compile_ms: dict[str, float] = field(default_factory=dict)  # recording and planning, per replay kind
+    losses: dict[str, list[float]] = field(default_factory=dict)  # per kind, the first steps in order
+    torch_error: str = ""
+    error: str = ""
+    scaling: list[dict[str, float]] = field(default_factory=list)
+    million: dict[str, float] = field(default_factory=dict)
+    digits: dict[str, Any] = field(default_factory=dict)
+
+
+def _demo_weights(micrograd: Engine) -> list[float]:
+    """The demo's starting weights: `random.seed(1337)` then micrograd's MLP(2, [16, 16, 1])."""
+    random.seed(1337)
+    return [float(p.data) for p in micrograd.MLP(2, [16, 16, 1]).parameters()]
+
+
+def _deltagrad_mlp(weights: list[float]) -> Any:
+    from nn import MLP
+
+    model = MLP(2, [16, 16, 1], seed=0)
+    for p, w in zip(model.parameters(), weights):
+        p.data = w
+    return model
+
+
+def compiled_demo_step(model: Any, grouped: bool) -> tuple[Callable[[int], tuple[float, float]], float]:
+    """The demo's step with the loss compiled once: (step(k) -> (loss, accuracy), recording ms).
+    One example's loss is the SVM loss plus the L2 penalty (a node of parameters only, so it is
+    computed once per call), and its score is a second output, for the accuracy."""
+    import numpy as np
+
+    import autograd
+
+    params = model.parameters()
+    alpha = 1e-4
+
+    def loss_one(x0: Any, x1: Any, y: Any) -> list[Any]:
+        score = model([x0, x1])
+        reg_loss = alpha * autograd.sum([p * p for p in params])
+        return [(1 + -y * score).relu() + reg_loss, score]
+
+    t0 = time.perf_counter()
+    f = autograd.compile(loss_one, 0.0, 0.0, 1.0, grouped=grouped)
+    compile_ms = (time.perf_counter() - t0) * 1e3
+    X, y = demo_moons()
+    x0, x1, Y = (np.array(c) for c in (np.array(X)[:, 0], np.array(X)[:, 1], y))
+    seed = np.zeros((len(Y), 2))
+    seed[:, 0] = 1.0 / len(Y)  # the mean loss; no gradient from the score column
+
+    def step(k: int) -> tuple[float, float]:
+        for p in params:
+            p.grad = 0.0  # model.zero_grad()
+        out, _ = f.value_and_grad(x0, x1, Y, seed=seed)  # forward and backward, every example at once
+        accuracy = float(np.mean((Y > 0) == (out[:, 1] > 0)))
+        learning_rate = 1.0 - 0.9 * (k % 100) / 100
+        for p in params:
+            p.data -= learning_rate * p.grad
+        return float(out[:, 0].mean()), accuracy
+
+    return step, compile_ms
+
+
+def torch_demo_step(model: Any) -> Callable[[int], tuple[float, float]]:
+    """The demo's step in PyTorch, float64, one thread, from the same weights (`MLP.to_torch`)."""
+    import torch
+
+    torch.set_num_threads(1)
+    seq = model.to_torch()
+    X, y = demo_moons()
+    X, Y = torch.tensor(X, dtype=torch.float64), torch.tensor(y, dtype=torch.float64)
+    params = list(seq.parameters())
+
+    def step(k: int) -> tuple[float, float]:
+        scores = seq(X)[:, 0]
+        data_loss = torch.relu(1 + -Y * scores).mean()
+        reg_loss = 1e-4 * sum((p * p).sum() for p in params)
+        total_loss = data_loss + reg_loss
+        accuracy = ((Y > 0) == (scores > 0)).double().mean()
+        seq.zero_grad()
+        total_loss.backward()
+        learning_rate = 1.0 - 0.9 * (k % 100) / 100
+        with torch.no_grad():
+            for p in params:
+                p -= learning_rate * p.grad
+        return total_loss.item(), accuracy.item()
+
+    return step
+
+
+def _best_block_ms(steps: dict[str, Callable[[int], tuple[float, float]]], blocks: int, n: int,
+                   losses: dict[str, list[float]]) -> dict[str, float]:
+    """Best block mean in ms per step of each step function, taken in turn (reversed every other block)."""
+    best = dict.fromkeys(steps, math.inf)
+    counter = dict.fromkeys(steps, 0)
+    keys = list(steps)
+
+    def run(key: str, count: int) -> float:
+        gc.collect()
+        t0 = time.perf_counter()
+        for _ in range(count):
+            loss, _ = steps[key](counter[key])
+            losses.setdefault(key, []).append(loss)
+            counter[key] += 1
+        return (time.perf_counter() - t0) / count * 1e3
+
+    for key in keys:
+        run(key, 3)  # warm-up: the first steps, whose losses are compared
+    for r in range(blocks):
+        for key in keys if r % 2 == 0 else reversed(keys):
+            best[key] = min(best[key], run(key, n))
+    return best
+
+
+def measure_ladder(engines: Sequence[Engine], cfg: Config) -> LadderResult:
+    """The compiled demo step (per-node and grouped replay) beside PyTorch's, then the scaling table
+    and the digits."""
+    result = LadderResult()
+    if engines[0].MLP is None:
+        result.error = engines[0].mlp_error
+        return result
+    weights = _demo_weights(engines[1])
+    steps: dict[str, Callable[[int], tuple[float, float]]] = {}
+    for kind, grouped in (("per-node", False), ("grouped", True)):
+        steps[kind], result.compile_ms[kind] = compiled_demo_step(_deltagrad_mlp(weights), grouped)
+    try:
+        steps["torch"] = torch_demo_step(_deltagrad_mlp(weights))
+    except ImportError:
+        result.torch_error = "PyTorch is not installed (pip install 'deltagrad[torch]')"
+    losses: dict[str, list[float]] = {}
+    # Sub-millisecond steps: the objects the earlier measures left (two engines' models, modules) are
+    # frozen out of the collector's scans, so a full collection that falls inside a block costs what
+    # the step's own objects cost, for each engine alike; the collector stays on.
+    gc.collect()
+    gc.freeze()
+    try:
+        result.ms_per_step = _best_block_ms(steps, cfg.train_blocks, cfg.compiled_steps, losses)
+    finally:
+        gc.unfreeze()
+    result.losses = {k: v[:25] for k, v in losses.items()}
+    log("bench: the scaling table ...")
+    result.scaling = measure_scaling(cfg)
+    log(f"bench: a batch of {cfg.million:,} moons ...")
+    result.million = measure_million(cfg)
+    log("bench: the 8x8 digits ...")
+    result.digits = measure_digits(engines, cfg)
+    return result
+
+
+def _hinge_step(width: int) -> tuple[Any, Callable[[Any, Any], None], Any]:
+    """MLP(2, [width, width, 1]) with the demo's loss compiled: (the compiled graph, step(X, Y), numpy)."""
+    import numpy as np
+
+    import autograd
+    from nn import MLP
+
+    model = MLP(2, [width, width, 1], seed=0)
+    params = model.parameters()
+    f = autograd.compile(lambda x, y: (1 + -y * model(x)).relu(), [0.0, 0.0], 1.0)
+
+    def step(X: Any, Y: Any) -> None:
+        for p in params:
+            p.grad = 0.0
+        f.value_and_grad(X, Y)
+        for p, g in zip(params, (p.grad for p in params)):
+            p.data -= 0.01 * g
+
+    return f, step, np
+
+
+def measure_scaling(cfg: Config) -> list[dict[str, float]]:
+    """ms per step (value_and_grad and the SGD update), µs per example and peak memory (tracemalloc,
+    everything the step allocates) for each hidden width and batch."""
+    from nn.data import make_moons
+
+    rows = []
+    for width in cfg.widths:
+        f, step, np = _hinge_step(width)
+        for batch in cfg.batches:
+            X, y = make_moons(batch, noise=0.1, seed=0)
+            Y = 2.0 * y - 1.0
+            step(X, Y)  # warm-up
+            best = math.inf
+            for _ in range(2):
+                gc.collect()
+                count, t0 = 0, time.perf_counter()
+                while count == 0 or time.perf_counter() - t0 < 0.2:
+                    step(X, Y)
+                    count += 1
+                best = min(best, (time.perf_counter() - t0) / count)
+            gc.collect()
+            tracemalloc.start()
+            step(X, Y)
+            peak = tracemalloc.get_traced_memory()[1]
+            tracemalloc.stop()
+            rows.append({"width": width, "batch": batch, "ms_per_step": best * 1e3,
+                         "us_per_example": best * 1e6 / batch, "peak_mib": peak / 2 ** 20,
+                         "chunks": math.ceil(batch / f.chunk_size), "parameters": len(f.parameters)})
+    return rows
+
+
+def measure_million(cfg: Config) -> dict[str, float]:
+    """One value_and_grad of the moons model (width 16) on cfg.million examples, in chunks: time and peak memory."""
+    from nn.data import make_moons
+
+    f, step, _ = _hinge_step(16)
+    X, y = make_moons(cfg.million, noise=0.1, seed=0)
+    Y = 2.0 * y - 1.0
+    gc.collect()
+    tracemalloc.start()
+    t0 = time.perf_counter()
+    step(X, Y)
+    seconds = time.perf_counter() - t0
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    return {"examples": cfg.million, "seconds": seconds, "peak_mib": peak / 2 ** 20,
+            "data_mib": (X.nbytes + Y.nbytes) / 2 ** 20, "chunks": math.ceil(cfg.million / f.chunk_size)}
+
+
+def _digits_epoch(Value: type, model: Any, X: Any, T: Any) -> None:
+    """One epoch of MLP(64, [32, 10]) on the digits in micrograd's vocabulary (it has no exp or
+    log): mini-batches of 32, E = ½ Σ (t − a)² on one-hot targets, SGD at 0.01."""
+    for start in range(0, len(X), 32):
+        total = Value(0.0)
+        for x, t in zip(X[start:start + 32], T[start:start + 32]):
+            for a, ti in zip(model([Value(v) for v in x]), t):
+                total = total + (a - ti) ** 2
+        total = total * 0.5
+        model.zero_grad()
+        total.backward()
+        for p in model.parameters():
+            p.data -= 0.01 * p.grad
+
+
+def measure_digits(engines: Sequence[Engine], cfg: Config) -> dict[str, Any]:
+    """Seconds per epoch of the same epoch on micrograd (a subset, scaled), scalar deltagrad and
+    compiled; and nn.fit(compiled=True)'s held-out accuracy with softmax cross-entropy and Adam."""
+    import numpy as np
+
+    import autograd
+    import nn
+    from nn.data import load_digits, train_test_split
+
+    X, y = load_digits()
+    X_train, X_test, y_train, y_test = train_test_split(X, y, 0.25, seed=0)
+    T = np.eye(10)[y_train]
+    rows, targets = X_train.tolist(), T.tolist()
+    out: dict[str, Any] = {"train": len(X_train), "test": len(X_test)}
+    for engine, count in ((engines[1], cfg.digits_subset), (engines[0], cfg.digits_scalar or len(rows))):
+        random.seed(0)
+        model = engine.MLP(64, [32, 10])
+        gc.collect()
+        t0 = time.perf_counter()
+        _digits_epoch(engine.Value, model, rows[:count], targets[:count])
+        out[f"{engine.name} s_per_epoch"] = (time.perf_counter() - t0) / count * len(rows)
+        out[f"{engine.name} examples"] = count
+    model = nn.MLP(64, [32, 10], seed=0)
+    params = model.parameters()
+
+    def loss_one(x: Any, t: Any) -> Any:
+        return 0.5 * autograd.sum([(ti - a) ** 2 for a, ti in zip(model(x), t)])
+
+    f = autograd.compile(loss_one, [0.0] * 64, [0.0] * 10)
+    ones = np.ones(32)
+    gc.collect()
+    t0 = time.perf_counter()
+    for start in range(0, len(X_train), 32):
+        model.zero_grad()
+        f.value_and_grad(X_train[start:start + 32], T[start:start + 32], seed=ones[:len(X_train[start:start + 32])])
+        for p in params:
+            p.data -= 0.01 * p.grad
+    out["compiled s_per_epoch"] = time.perf_counter() - t0
+    model = nn.MLP(64, [32, 10], init="he", seed=0)
+    t0 = time.perf_counter()
+    nn.fit(model, X_train, y_train, loss="softmax_cross_entropy", optimizer=nn.optim.Adam(model.parameters(), lr=0.01),
+           epochs=cfg.digits_epochs, batch_size=32, seed=0, compiled=True, progress=False)
+    out["fit s_per_epoch"] = (time.perf_counter() - t0) / cfg.digits_epochs
+    logits = autograd.compile(lambda x: model(x), [0.0] * 64)(X_test)
+    out["fit epochs"] = cfg.digits_epochs
+    out["test accuracy"] = float(np.mean(logits.argmax(axis=1) == y_test))
+    return out
+
+
+def ladder_tables(ladder: LadderResult, micrograd_ms: float, scalar_ms: float, markdown: bool) -> str:
+    """The compiled step against the other rungs, the scaling table and the digits, as text."""
+    if ladder.error:
+        return f"From scalars to batches: not measured ({ladder.error})."
+    ms = ladder.ms_per_step
+    torch_ms = ms.get("torch")
+    ours = ms["grouped"]
+
+    def versus(x: float) -> tuple[str, str]:
+        return f"{micrograd_ms / x:,.0f}x faster", ("" if torch_ms is None else f"{x / torch_ms:.2f}x")
+
+    header = ["demo training step (forward, backward, SGD)", "ms/step", "vs micrograd", "÷ PyTorch's time", "target",
+              "met?"]
+    rows = [["micrograd 0.1.0", f"{micrograd_ms:,.1f}", "1x",
+             "" if torch_ms is None else f"{micrograd_ms / torch_ms:,.0f}x", "", ""],
+            ["deltagrad, scalar engine", f"{scalar_ms:,.1f}", *versus(scalar_ms), "", ""],
+            ["deltagrad compiled, one NumPy call per node", f"{ms['per-node']:.3f}", *versus(ms["per-node"]),
+             "info", ""]]
+    speedup = micrograd_ms / ours
+    rows.append(["deltagrad compiled, grouped (the default)", f"{ours:.3f}", *versus(ours),
+                 f"≥ {LADDER_TARGETS['compiled_vs_micrograd']:,.0f}x micrograd",
+                 "yes" if speedup >= LADDER_TARGETS["compiled_vs_micrograd"] else "NO"])
+    if torch_ms is None:
+        rows.append(["PyTorch float64, one thread", "n/a", "", "", f"≤ {LADDER_TARGETS['compiled_vs_torch']:g}x",
+                     ladder.torch_error])
+    else:
+        rows.append(["PyTorch float64, one thread", f"{torch_ms:.3f}", *versus(torch_ms),
+                     f"compiled ≤ {LADDER_TARGETS['compiled_vs_torch']:g}x PyTorch",
+                     "yes" if ours / torch_ms <= LADDER_TARGETS["compiled_vs_torch"] else "NO"])
+    rows.append(["recording it (`autograd.compile`, once; grouped / per node)",
+                 f"{ladder.compile_ms['grouped']:.1f} / {ladder.compile_ms['per-node']:.1f}", "", "", "info", ""])
+    parts = [_table(header, rows, markdown)]
+    scaling = [["hidden width", "batch", "ms/step", "µs/example", "peak memory", "chunks"]]
+    body = [[f"{r['width']}", f"{r['batch']:,}", f"{r['ms_per_step']:,.2f}", f"{r['us_per_example']:.3f}",
+             f"{r['peak_mib']:,.1f} MiB", f"{r['chunks']}"] for r in ladder.scaling]
+    m = ladder.million
+    body.append(["16", f"{m['examples']:,}", f"{m['seconds'] * 1e3:,.0f}", f"{m['seconds'] * 1e6 / m['examples']:.3f}",
+                 f"{m['peak_mib']:,.1f} MiB (+{m['data_mib']:.0f} MiB data)", f"{m['chunks']}"])
+    parts.append(_table(scaling[0], body, markdown))
+    d = ladder.digits
+    digits_header = ["MLP(64, [32, 10]) on the 8x8 digits", "s/epoch", "vs micrograd", "measured on"]
+    mg = d["micrograd s_per_epoch"]
+    digits_rows = [
+        ["micrograd 0.1.0", f"{mg:,.1f}", "1x", f"{d['micrograd examples']:,} examples, scaled to {d['train']:,}"],
+        ["deltagrad, scalar engine", f"{d['deltagrad s_per_epoch']:,.2f}", f"{mg / d['deltagrad s_per_epoch']:,.0f}x",
+         f"{d['deltagrad examples']:,} examples" + ("" if d["deltagrad examples"] == d["train"] else
+                                                    f", scaled to {d['train']:,}")],
+        ["deltagrad compiled", f"{d['compiled s_per_epoch']:,.3f}", f"{mg / d['compiled s_per_epoch']:,.0f}x",
+         f"the {d['train']:,} training images"],
+        ["`nn.fit(compiled=True)`, softmax cross-entropy, Adam", f"{d['fit s_per_epoch']:,.3f}", "",
+         f"{d['fit epochs']} epochs: {d['test accuracy']:.1%} on {d['test']:,} held-out images"],
+    ]
+    parts.append(_table(digits_header, digits_rows, markdown))
+    return "\n\n".join(parts)
+
+
+def _table(header: list[str], rows: list[list[str]], markdown: bool) -> str:
+    if markdown:
+        lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+        lines += ["| " + " | ".join(c.replace("|", "\\|") for c in row) + " |" for row in rows]
+        return "\n".join(lines)
+    plain = [[c.replace("`", "") for c in row] for row in [header, *rows]]
+    widths = [max(len(row[i]) for row in plain) for i in range(len(header))]
+    lines = ["  ".join(c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(row, widths))).rstrip()
+             for row in plain]
+    lines.insert(1, "-" * len(lines[0]))
+    return "\n".join(lines)
+
+
 # ---- the table ---------------------------------------------------------------
 
 @dataclass
@@ -612,6 +991,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--json", type=Path, metavar="PATH", help="also write the results to PATH as JSON")
     args = parser.parse_args(argv)
     cfg = QUICK if args.quick else FULL
+    os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")  # before NumPy loads: one thread, as PyTorch's row
 
     ours, theirs = load_engines()
     engines = (ours, theirs)
@@ -630,15 +1010,21 @@ def main(argv: Sequence[str] | None = None) -> int:
     chains = {engine.name: longest_chain(engine, cfg.chain_cap) for engine in engines}
     log("bench: training steps of micrograd's demo ...")
     train = measure_training(engines, cfg)
+    log("bench: the demo step compiled, and PyTorch's ...")
+    ladder = measure_ladder(engines, cfg)
 
     info["load_average_end"] = _load_average()
     info["seconds"] = round(time.perf_counter() - started, 1)
     # CPU time over wall time: below 1 when other processes took the core from the benchmark.
     info["cpu_share"] = round((time.process_time() - cpu_started) / info["seconds"], 3)
     rows = build_rows(ours.name, theirs.name, warm, graph, memory, chains, train, cfg)
-    notes = _notes(train, cfg, info)
+    notes = _notes(train, cfg, info) + _ladder_notes(ladder, train, cfg)
     print(format_table(rows, args.markdown))
     print()
+    if not train.error:
+        print(ladder_tables(ladder, train.ms_per_step[f"{theirs.name} gc"], train.ms_per_step[f"{ours.name} gc"],
+                            args.markdown))
+        print()
     print(platform_line(info))
     print()
     for note in notes:
@@ -651,10 +1037,37 @@ def main(argv: Sequence[str] | None = None) -> int:
             "raw": {"warm_ns": warm, "graph_ns": graph, "memory_bytes_per_node": memory,
                     "memory_bytes_by_file": memory_by_file,
                     "longest_chain": {k: {"length": n, "capped": c} for k, (n, c) in chains.items()},
-                    "train": asdict(train)},
+                    "train": asdict(train), "ladder": asdict(ladder)},
             "notes": notes,
         })
     return 0
+
+
+def _ladder_notes(ladder: LadderResult, train: TrainResult, cfg: Config) -> list[str]:
+    if ladder.error or train.error:
+        return []
+    notes = [
+        "Compiled step: the demo's step with one example's loss (SVM loss + L2) recorded once by `autograd.compile` "
+        "and replayed over the 100 moons by `value_and_grad`, then the SGD update over the 337 parameters in Python; "
+        f"best of {cfg.train_blocks} block(s) of {cfg.compiled_steps} steps, the GC on (what the earlier measures left "
+        "frozen out of its scans, `gc.freeze()`). PyTorch: the same step on "
+        "`model.to_torch()`, float64, `torch.set_num_threads(1)`; BLAS on one thread for NumPy too.",
+        "Scaling: MLP(2, [w, w, 1]), the SVM loss, `value_and_grad` and an SGD update per step; time of steps "
+        "repeated for 0.2 s, best of 2; peak memory by tracemalloc over one step (NumPy's buffers included). A batch "
+        "larger than the chunk runs in chunks of rows.",
+        "Digits: one epoch, mini-batches of 32, ½ Σ (t − a)² on one-hot targets and SGD (micrograd 0.1.0 has no "
+        "exp or log for a cross-entropy); the same function on micrograd and the scalar engine, the same loss "
+        "compiled; the last row is `nn.fit(..., compiled=True)` as a user trains.",
+    ]
+    scalar = train.losses.get("deltagrad", [])
+    for kind in ("grouped", "per-node", "torch"):
+        theirs = ladder.losses.get(kind, [])
+        n = min(len(scalar), len(theirs))
+        if n:
+            gap = max(abs(a - b) for a, b in zip(scalar[:n], theirs[:n]))
+            notes.append(f"From micrograd's starting weights, the {kind} step's losses over its first {n} steps "
+                         f"equal the scalar engine's to {gap:.1e}.")
+    return notes
 
 
 def _notes(train: TrainResult, cfg: Config, info: dict[str, Any]) -> list[str]:

@@ -114,7 +114,8 @@ def train_model(args: argparse.Namespace) -> Any:
 
     try:
         return demo.train_toy(args.dataset, args.hidden, args.activation, _LOSSES[args.loss], args.optimizer,
-                              args.lr, args.epochs, args.batch_size, args.seed, args.progress)
+                              args.lr, args.epochs, args.batch_size, args.seed, args.progress,
+                              compiled=args.compiled)
     except demo.UnsuitableLoss as err:
         from .losses import LOSS_INFO
 
@@ -250,6 +251,8 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--seed", type=int, default=0)
     train.add_argument("--save", metavar="MODEL.json", help="write the trained parameters as JSON")
     train.add_argument("--plot", metavar="BOUNDARY.png", help="draw the decision boundary")
+    train.add_argument("--compiled", action="store_true",
+                       help="record the model's graph once and replay it over each batch in NumPy (same history)")
     _progress_flags(train)
     train.set_defaults(run=cmd_train)
 

@@ -1,4 +1,5 @@
-"""Toy data sets and the batch iterator, NumPy only, every random choice seeded.
+"""Toy data sets, the UCI 8x8 digits, and the batch iterator, NumPy only, every
+random choice seeded.
 
 Each generator returns `X` (float array, shape (n, 2)) and `y` (int class
 labels, shape (n,)). Randomness comes from `seed` (an int: NumPy's
@@ -7,10 +8,13 @@ labels, shape (n,)). Randomness comes from `seed` (an int: NumPy's
 global generator, as scikit-learn does: so micrograd's demo,
 `np.random.seed(1337)` then `make_moons(n_samples=100, noise=0.1)`, works here too.
 `make_moons` and `make_circles` follow scikit-learn's construction step for step.
+`load_digits` reads the 8x8 digits shipped inside nn (no scikit-learn needed).
 """
 
 from __future__ import annotations
 
+import gzip
+import os
 from collections.abc import Iterator
 from typing import Any
 
@@ -109,6 +113,32 @@ def make_xor(n_samples: int = 4, noise: float = 0.0, seed: int | None = None, *,
     if noise:
         X = X + generator(seed, rng).normal(scale=noise, size=X.shape)
     return X, y
+
+
+def load_digits(scaled: bool = True) -> tuple[np.ndarray, np.ndarray]:
+    """The UCI 8x8 handwritten digits (scikit-learn's `load_digits`), shipped
+    with nn: `X` (1797, 64), each image's pixel counts row by row, divided by
+    16 into [0, 1] when `scaled` (else the counts 0..16), and `y` (1797,)
+    the digit. Licence and source: nn/DIGITS_LICENSE.txt."""
+    path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "digits.csv.gz")
+    with gzip.open(path, "rt", encoding="ascii") as f:
+        table = np.loadtxt(f, delimiter=",", dtype=np.int64)
+    X, y = table[:, :-1].astype(float), table[:, -1]
+    return (X / 16.0 if scaled else X), y
+
+
+def train_test_split(X: np.ndarray, y: np.ndarray, test_fraction: float = 0.25, seed: int | None = None, *,
+                     rng: RNG | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """(X_train, X_test, y_train, y_test): a shuffled held-out split, `test_fraction` of the rows for testing."""
+    hyperparameter(test_fraction, "train_test_split: test_fraction", low=0.0, low_open=True, high=1.0, high_open=True)
+    X, y = np.asarray(X), np.asarray(y)
+    if len(X) != len(y) or len(X) < 2:
+        raise ValueError(f"train_test_split: X and y must have the same number of rows (at least 2), "
+                         f"got {len(X)} and {len(y)}")
+    order = generator(seed, rng).permutation(len(X))
+    n_test = min(len(X) - 1, max(1, round(len(X) * test_fraction)))
+    test, train = order[:n_test], order[n_test:]
+    return X[train], X[test], y[train], y[test]
 
 
 def batches(n: int, batch_size: int | None = None, *, shuffle: bool = True, seed: int | None = None,

@@ -75,17 +75,19 @@ def targets_for(loss: str, y: np.ndarray) -> tuple[str, Any, int]:
 
 def train_toy(dataset: str = "moons", hidden: Sequence[int] = (16, 16), activation: str = "relu",
               loss: str = "hinge", optimizer: str = "sgd", lr: float | None = None, epochs: int = 50,
-              batch_size: int | None = None, seed: int = 0, progress: bool | None = None) -> Trained:
+              batch_size: int | None = None, seed: int = 0, progress: bool | None = None,
+              compiled: bool = False) -> Trained:
     """An MLP with `hidden` layers trained on a toy data set (`deltagrad train`).
     Its output layer has the loss's natural activation (`LossInfo.output_activation`);
-    `seed` seeds the data, the weights and the batch order."""
+    `seed` seeds the data, the weights and the batch order; `compiled` trains
+    through `autograd.compile` (`fit(compiled=True)`)."""
     X, y = toy_dataset(dataset, seed)
     loss_name, targets, nout = targets_for(loss, y)
     info = losses.LOSS_INFO[loss_name]
     model = MLP(X.shape[1], [*hidden, nout], activation=activation, out_activation=info.output_activation,
                 seed=seed)
     history = fit(model, X, targets, loss=loss_name, optimizer=make_optimizer(optimizer, model, lr),
-                  epochs=epochs, batch_size=batch_size, progress=progress, seed=seed)
+                  epochs=epochs, batch_size=batch_size, progress=progress, seed=seed, compiled=compiled)
     return Trained(model, X, y, history, losses.decision_threshold(loss_name, y))
 
 

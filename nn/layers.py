@@ -226,6 +226,20 @@ class MLP(Module):
     def __repr__(self) -> str:
         return f"MLP of [{', '.join(repr(layer) for layer in self.layers)}]"
 
+    def to_torch(self) -> Any:
+        """An equivalent `torch.nn.Sequential` in float64, weights copied (nn.torch_bridge)."""
+        from .torch_bridge import to_torch
+
+        return to_torch(self)
+
+    @classmethod
+    def from_torch(cls, seq: Any) -> MLP:
+        """An MLP from a Sequential of Linear layers and activations, weights copied;
+        refuses, naming it, any module an MLP cannot express (nn.torch_bridge)."""
+        from .torch_bridge import from_torch
+
+        return from_torch(seq, cls)
+
 
 def _as_inputs(x: Sequence[Any] | Any) -> Sequence[Any]:
     if isinstance(x, (Value, numbers.Real)):

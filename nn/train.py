@@ -68,7 +68,7 @@ def _show_progress(progress: bool | None) -> bool:
 def fit(model: Module, X: Any, y: Any, loss: str | Callable[..., Value] = "half_sse",
         optimizer: Optimizer | None = None, epochs: int = 10, batch_size: int | None = None,
         progress: bool | None = None, *, l2: float = 0.0, lr_schedule: Callable[[int], float] | None = None,
-        seed: int | None = None, rng: RNG | None = None) -> History:
+        seed: int | None = None, rng: RNG | None = None, compiled: bool = False) -> History:
     """Trains `model` on `X` (n samples × features) and `y` (n targets) and
     returns the `History` of loss and accuracy per epoch.
 
@@ -85,6 +85,9 @@ def fit(model: Module, X: Any, y: Any, loss: str | Callable[..., Value] = "half_
       (micrograd's demo: `lambda k: 1.0 - 0.9 * k / 100`).
     - `progress`: a tqdm bar with the running loss; None shows it only when
       stderr is a terminal, True or False force it.
+    - `compiled`: the model's graph is recorded once (`autograd.compile`) and
+      replayed over each batch in NumPy; the loss is the same function on the
+      batch's outputs, so the history is the scalar path's (see `nn.compiled`).
     """
     loss_fn = losses.get_loss(loss)
     X, y = _dataset(X, y)
@@ -97,6 +100,7 @@ def fit(model: Module, X: Any, y: Any, loss: str | Callable[..., Value] = "half_
     # loss reads it (several outputs: the argmax, no threshold).
     threshold = losses.decision_threshold(loss, y) if y.ndim == 1 else 0.0
     inputs = X.tolist()  # plain floats: the fastest operands for Values
+    runner = _compiled_model(model, X, compiled)
     history = History()
     with tqdm(range(epochs), desc="fit", unit="epoch", disable=not _show_progress(progress)) as bar:
         for epoch in bar:
@@ -104,12 +108,17 @@ def fit(model: Module, X: Any, y: Any, loss: str | Callable[..., Value] = "half_
                 optimizer.lr = lr_schedule(epoch)
             total, correct, steps = 0.0, 0, 0
             for batch in batches(len(X), batch_size, rng=source):
-                outputs = [model(inputs[i]) for i in batch]
+                if runner is not None:
+                    outputs = runner.forward(X[batch])  # leaf Values: the loss below is the scalar path's
+                else:
+                    outputs = [model(inputs[i]) for i in batch]
                 step_loss = loss_fn(outputs, _targets(y, batch, outputs))
                 if l2_alpha:
                     step_loss = step_loss + losses.l2(params, l2_alpha)
                 optimizer.zero_grad()
                 step_loss.backward()
+                if runner is not None:
+                    runner.backward()  # the model's share, seeded with ∂loss/∂output
                 optimizer.step()
                 total += step_loss.data
                 steps += 1
@@ -120,6 +129,16 @@ def fit(model: Module, X: Any, y: Any, loss: str | Callable[..., Value] = "half_
             history.lr.append(optimizer.lr)
             bar.set_postfix(loss=f"{history.loss[-1]:.4g}", acc=f"{history.accuracy[-1]:.3f}")
     return history
+
+
+def _compiled_model(model: Module, X: np.ndarray, compiled: Any) -> Any:
+    if not isinstance(compiled, bool):
+        raise TypeError(f"fit: compiled must be True or False, got {compiled!r}")
+    if not compiled:
+        return None
+    from .compiled import CompiledModel
+
+    return CompiledModel(model, X.shape[1])
 
 
 def _targets(y: np.ndarray, batch: np.ndarray, outputs: list[Any]) -> Any:

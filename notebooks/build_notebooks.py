@@ -1,8 +1,8 @@
-"""Builds the four notebooks of this directory from their sources: reads each
+"""Builds the five notebooks of this directory from their sources: reads each
 jupytext percent-format source (`01_value_and_backward.py`), runs it in a fresh
 `python3` kernel, and stores it with its outputs (`01_value_and_backward.ipynb`).
 
-    .venv/bin/python notebooks/build_notebooks.py        # all four
+    .venv/bin/python notebooks/build_notebooks.py        # all five
     .venv/bin/python notebooks/build_notebooks.py 02 04  # those whose names start so
 
 Edit the `.py` sources, never the .ipynb files, then run this script: `# %%`

@@ -35,3 +35,11 @@ def test_quick_benchmark_measures_every_row_and_both_engines_train_alike(tmp_pat
     assert theirs[0] == pytest.approx(0.8958441028683222, rel=1e-12)
     assert ours[-1] < ours[0]  # and it learns
     assert sorted(p.name for p in tmp_path.iterdir()) == ["bench.json"]  # no temporary file left
+    # From scalars to batches: the compiled step trains as the scalar engine does, from the same weights.
+    ladder = results["raw"]["ladder"]
+    assert not ladder["error"] and {"per-node", "grouped"} <= set(ladder["ms_per_step"])
+    for kind in ("per-node", "grouped"):
+        assert max(abs(a - b) for a, b in zip(ladder["losses"][kind], ours)) < 1e-12
+    assert [(r["width"], r["batch"]) for r in ladder["scaling"]] == [(16, 100), (16, 1000), (64, 100), (64, 1000)]
+    assert ladder["million"]["peak_mib"] < 1024
+    assert ladder["digits"]["compiled s_per_epoch"] > 0 and 0 <= ladder["digits"]["test accuracy"] <= 1

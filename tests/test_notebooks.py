@@ -20,7 +20,7 @@ def cells(nb: nbformat.NotebookNode) -> list[tuple[str, str]]:
 
 
 def test_every_stored_notebook_has_a_source_and_every_source_a_notebook():
-    assert len(SOURCES) == 4
+    assert len(SOURCES) == 5
     assert [p.stem for p in STORED] == [p.stem for p in SOURCES]
 
 

@@ -481,8 +481,8 @@ def test_plain_gradient_of_sqrt_and_fractional_power_at_zero_is_infinite():
 
 def test_markdown_table_has_one_row_per_builtin_op():
     lines = markdown_table().splitlines()
-    assert lines[0] == "| op | inputs | local derivative | sampled domain |"
-    assert lines[1] == "|---|---|---|---|"
+    assert lines[0] == "| op | inputs | local derivative | sampled domain | compiles |"
+    assert lines[1] == "|---|---|---|---|---|"
     assert [line.split("|")[1].strip() for line in lines[2:]] == [f"`{op.name}`" for op in OPS]
 
 
