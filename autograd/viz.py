@@ -41,7 +41,7 @@ import graphviz
 
 from .check import CheckReport, CheckRow, check_ops
 from .engine import Constant, Value, topological_order
-from .files import write_atomically
+from .files import PICTURE_FORMATS, picture_format, write_atomically
 
 # ---- when Graphviz's dot is missing ---------------------------------------------
 
@@ -656,7 +656,8 @@ def draw_dot(
 
 # ---- output: SVG text and files ------------------------------------------------------
 
-_FORMATS = {".svg": "svg", ".png": "png", ".pdf": "pdf", ".dot": "dot"}
+# What `render` writes: the picture formats every writer accepts, and the DOT source (text, no `dot` needed).
+GRAPH_FORMATS: dict[str, str] = {**PICTURE_FORMATS, ".dot": "dot"}
 
 
 def to_svg(root: Value, **draw_dot_kwargs: Any) -> str:
@@ -671,10 +672,7 @@ def render(root: Value, path: str | os.PathLike[str], **draw_dot_kwargs: Any) ->
     no `dot` program). The file is written whole or not at all: to a temporary
     file beside it, then renamed over it. Returns the path."""
     path = Path(path)
-    fmt = _FORMATS.get(path.suffix.lower())
-    if fmt is None:
-        raise ValueError(f"render: unknown extension {path.suffix!r} in {str(path)!r}; "
-                         f"use one of {', '.join(_FORMATS)}")
+    fmt = picture_format(path, "render", GRAPH_FORMATS)
     if "format" in draw_dot_kwargs:
         raise TypeError("render: the format comes from the path's extension; do not pass format=")
     if fmt != "dot":
@@ -687,5 +685,5 @@ def render(root: Value, path: str | os.PathLike[str], **draw_dot_kwargs: Any) ->
     return write_atomically(path, produce, "render")
 
 
-__all__ = ["draw_dot", "render", "to_svg", "GraphDrawing", "GraphvizNotFound", "MISSING_DOT_MESSAGE",
+__all__ = ["draw_dot", "render", "to_svg", "GRAPH_FORMATS", "GraphDrawing", "GraphvizNotFound", "MISSING_DOT_MESSAGE",
            "grad_colour", "ROLES", "VANISHING", "EXPLODING"]
