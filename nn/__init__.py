@@ -16,7 +16,8 @@ optimizers, toy data, a training loop, and the seeds' Δ rules made executable.
   and `LOSS_INFO`, each loss's output activation and decision threshold.
 - `nn.optim`: SGD and Adam.
 - `nn.data`: make_moons, make_circles, make_spiral, make_xor, batches.
-- `nn.fit`: the training loop, with a history and a progress bar.
+- `nn.fit`: the training loop, with a history and a progress bar; defaults that converge, and a
+  `DivergenceError` that names the step when a run blows up.
 - `nn.plot` (import it; needs matplotlib): loss curves and decision boundaries.
 - `nn.delta`: the Monash Δ rules and seed 001's matrix form, in NumPy, and
   `compare` to set them beside autodiff and finite differences.
@@ -28,7 +29,7 @@ optimizers, toy data, a training loop, and the seeds' Δ rules made executable.
 from . import data, delta, losses, optim
 from .layers import ACTIVATIONS, MLP, Layer, Neuron
 from .module import Module
-from .train import History, fit
+from .train import DivergenceError, History, fit
 
-__all__ = ["Module", "Neuron", "Layer", "MLP", "ACTIVATIONS", "fit", "History",
+__all__ = ["Module", "Neuron", "Layer", "MLP", "ACTIVATIONS", "fit", "History", "DivergenceError",
            "losses", "optim", "data", "delta"]
