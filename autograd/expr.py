@@ -31,7 +31,7 @@ from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from . import ops
-from .engine import Value
+from .engine import Constant, Value
 from .registry import REGISTRY
 
 MAX_LENGTH = 2_000  # characters
@@ -187,7 +187,14 @@ class _Evaluator:
         if isinstance(node, ast.Name):
             return self.name(node)
         if isinstance(node, ast.BinOp) and type(node.op) in _BINARY:
-            out = _BINARY[type(node.op)](self.visit(node.left, depth + 1), self.visit(node.right, depth + 1))
+            left, right = self.visit(node.left, depth + 1), self.visit(node.right, depth + 1)
+            if isinstance(right, Value) and not isinstance(left, Value):
+                left = self.constant(left, node.left)
+            elif isinstance(left, Value) and not isinstance(right, Value) and not isinstance(node.op, ast.Pow):
+                right = self.constant(right, node.right)  # (a number exponent stays a number: the `**` op)
+            out = _BINARY[type(node.op)](left, right)
+            if isinstance(node.op, ast.Pow) and isinstance(out, Value) and not isinstance(right, Value):
+                self.label_exponent(out, node.right)
         elif isinstance(node, ast.UnaryOp) and type(node.op) in _UNARY:
             out = _UNARY[type(node.op)](self.visit(node.operand, depth + 1))
         elif isinstance(node, ast.Call):
@@ -203,6 +210,17 @@ class _Evaluator:
             raise ExpressionError(f"{_describe(node)} is not allowed; use numbers, variables, + - * / ** and "
                                   f"the functions {', '.join(sorted(self.funcs))}")
         return self.labelled(out, node)
+
+    def constant(self, number: float, node: ast.AST) -> Constant:
+        """A number meeting a Value, as the constant leaf the engine would make,
+        labelled with its text (`2`, `pi`, `2*pi`)."""
+        return Constant(number, label=_label(ast.get_source_segment(self.text, node) or ""))
+
+    def label_exponent(self, out: Value, node: ast.AST) -> None:
+        """The number exponent of `x ** 2`, the constant leaf the engine made, labelled with its text."""
+        exponent = out.inputs[-1] if len(out.inputs) == 2 else None
+        if isinstance(exponent, Constant) and not exponent.label:
+            exponent.label = _label(ast.get_source_segment(self.text, node) or "")
 
     def labelled(self, out: Any, node: ast.AST) -> Any:
         """`out` labelled with the sub-expression `node` as written, when it is a

@@ -13,7 +13,7 @@ import pytest
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
-from autograd import REGISTRY, Value
+from autograd import REGISTRY, Constant, Value
 from autograd.expr import (
     MAX_DEPTH,
     MAX_LABEL,
@@ -180,6 +180,16 @@ def test_labels_are_the_text_as_written_on_one_line_and_a_long_one_is_cut():
     assert out.label == f"tanh({long})"  # the output: the whole expression
     inner = out.inputs[0].label
     assert len(inner) == MAX_LABEL - 1 and "…" in inner and inner.startswith("x0 + x1") and inner.endswith("x39")
+
+
+def test_numbers_that_meet_a_value_are_constants_labelled_as_written():
+    out = evaluate("2*pi*x + x ** 2", {"x": 1.5})
+    scaled, square = out.inputs
+    two_pi, x = scaled.inputs
+    assert isinstance(two_pi, Constant) and (two_pi.label, two_pi.data) == ("2*pi", 2 * math.pi)
+    assert square.op == "**" and isinstance(square.inputs[1], Constant) and square.inputs[1].label == "2"
+    out.backward()
+    assert x.grad == pytest.approx(2 * math.pi + 2 * 1.5, rel=1e-15)  # a number exponent stays a constant
 
 
 def test_a_given_value_keeps_its_own_label():
