@@ -36,9 +36,10 @@ demo: $(STAMP) graphviz
 	$(VENV)/bin/deltagrad demo
 
 # JupyterLab and ipywidgets (nn.fit's progress bar as a widget) in .venv, then the notebooks in JupyterLab.
+# Jupyter refuses to run as root unless told it may (a container, CI).
 lab: $(STAMP) graphviz
 	$(PY) -m pip install --quiet -e '.[lab]'
-	$(VENV)/bin/jupyter lab notebooks/
+	$(VENV)/bin/jupyter lab notebooks/ $(if $(filter 0,$(shell id -u)),--allow-root)
 
 bench: $(STAMP)
 	$(PY) -m pip install --quiet -e '.[bench]'

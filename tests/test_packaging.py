@@ -45,3 +45,15 @@ def test_an_editable_install_prints_no_setuptools_warning():
     result = pip("install", "--no-deps", "--dry-run", "-e", str(ROOT))
     assert result.returncode == 0, result.stderr
     assert backend_warnings(result.stdout + result.stderr) == []
+
+
+def test_make_lab_installs_jupyterlab_and_ipywidgets_then_opens_the_notebooks():
+    plan = subprocess.run(["make", "-n", "lab"], cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert plan.returncode == 0, plan.stderr
+    lines = plan.stdout.splitlines()
+    assert ".venv/bin/python -m pip install --quiet -e '.[lab]'" in lines
+    assert any(line.startswith(".venv/bin/jupyter lab notebooks/") for line in lines)
+    from importlib.metadata import requires
+
+    lab = {r.split(";")[0].strip() for r in requires("deltagrad") if 'extra == "lab"' in r}
+    assert lab == {"jupyterlab", "ipywidgets"}
