@@ -5,7 +5,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: test test-fast test-torch demo bench lint graphviz clean
+.PHONY: test test-fast test-torch demo lab bench lint graphviz clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -34,6 +34,12 @@ test-torch: $(STAMP)
 
 demo: $(STAMP) graphviz
 	$(VENV)/bin/deltagrad demo
+
+# JupyterLab and ipywidgets (nn.fit's progress bar as a widget) in .venv, then the notebooks in JupyterLab.
+# Jupyter refuses to run as root unless told it may (a container, CI).
+lab: $(STAMP) graphviz
+	$(PY) -m pip install --quiet -e '.[lab]'
+	$(VENV)/bin/jupyter lab notebooks/ $(if $(filter 0,$(shell id -u)),--allow-root)
 
 bench: $(STAMP)
 	$(PY) -m pip install --quiet -e '.[bench]'

@@ -21,7 +21,11 @@ old file or the new one, never half of one. Three choices, and why:
   system and must land on the target.
 - Failure. The temporary file is made before `produce` runs, so a place that
   cannot be written fails before any work; on any error it is removed and the
-  old file is untouched.
+  old file is untouched. `check_writable` makes the same test without writing,
+  for a program that has long work to do before it writes (training).
+
+`PICTURE_FORMATS` is the one list of picture formats that every picture writer
+accepts (graphs and plots alike); `picture_format` reads one from a path.
 """
 
 from __future__ import annotations
@@ -33,6 +37,9 @@ import secrets
 import stat
 from collections.abc import Callable
 from pathlib import Path
+
+# Extension -> format name: what both Graphviz (`autograd.render`) and matplotlib (`nn.plot`) write.
+PICTURE_FORMATS: dict[str, str] = {".svg": "svg", ".png": "png", ".pdf": "pdf"}
 
 _MAX_LINKS = 40  # links followed before giving up, as Linux does (ELOOP)
 _NAME_ATTEMPTS = 100  # random temporary names tried; a clash is already a 1 in 2**32 chance
@@ -65,6 +72,36 @@ def write_atomically(path: str | os.PathLike[str], produce: Callable[[], bytes],
             os.unlink(tmp)
         raise
     return path
+
+
+def check_writable(path: str | os.PathLike[str], who: str) -> Path:
+    """Raises now the OSError that `write_atomically(path, ...)` would raise for
+    the place itself (a missing or read-only folder, a folder in the file's
+    place), by making and removing the same temporary file; writes nothing
+    else. Returns `path`."""
+    path = target = Path(path)
+    try:
+        target = _follow_links(path)
+        _mode_to_keep(target)
+        fd, tmp = _create_temporary(target, 0o600)
+    except OSError as err:
+        raise _cannot_write(err, who, path, target) from None
+    os.close(fd)
+    os.unlink(tmp)
+    return path
+
+
+def picture_format(path: str | os.PathLike[str], who: str, formats: dict[str, str] = PICTURE_FORMATS) -> str:
+    """The format named by `path`'s extension, one of `formats` (by default
+    `PICTURE_FORMATS`; a writer may add its own, as `autograd.viz.GRAPH_FORMATS`
+    adds Graphviz's `.dot`), or a ValueError naming the path and the extensions
+    accepted."""
+    suffix = Path(path).suffix
+    try:
+        return formats[suffix.lower()]
+    except KeyError:
+        raise ValueError(f"{who}: unknown extension {suffix!r} in {os.fspath(path)!r}; "
+                         f"use one of {', '.join(formats)}") from None
 
 
 def _follow_links(path: Path) -> Path:

@@ -16,8 +16,9 @@ optimizers, toy data, a training loop, and the seeds' Δ rules made executable.
   and `LOSS_INFO`, each loss's output activation and decision threshold.
 - `nn.optim`: SGD and Adam.
 - `nn.data`: make_moons, make_circles, make_spiral, make_xor, batches.
-- `nn.fit`: the training loop, with a history and a progress bar
-  (`compiled=True` replays the model's graph over each batch in NumPy).
+- `nn.fit`: the training loop, with a history and a progress bar; defaults that converge, and a
+  `DivergenceError` that names the step when a run blows up (`compiled=True` replays the model's
+  graph over each batch in NumPy).
 - `MLP.to_torch()`, `MLP.from_torch(seq)`, `nn.compare_with_torch`: the same
   network in PyTorch, and every gradient side by side (PyTorch optional).
 - `nn.plot` (import it; needs matplotlib): loss curves and decision boundaries.
@@ -32,7 +33,7 @@ from . import data, delta, losses, optim
 from .layers import ACTIVATIONS, MLP, Layer, Neuron
 from .module import Module
 from .torch_bridge import compare_with_torch  # imports PyTorch only when called
-from .train import History, fit
+from .train import DivergenceError, History, fit
 
-__all__ = ["Module", "Neuron", "Layer", "MLP", "ACTIVATIONS", "fit", "History",
+__all__ = ["Module", "Neuron", "Layer", "MLP", "ACTIVATIONS", "fit", "History", "DivergenceError",
            "losses", "optim", "data", "delta", "compare_with_torch"]

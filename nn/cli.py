@@ -1,7 +1,8 @@
 """The `deltagrad` command: `demo`, `train`, `graph` and `check`.
 
-Exit status: 0 on success, 1 when a check disagrees or an output cannot be
-written, 2 for a bad argument or expression (argparse's convention).
+Exit status: 0 on success, 1 when a check disagrees, training diverges or an
+output cannot be written, 2 for a bad argument, expression or `--ops` file
+(argparse's convention). Output paths are checked before any work is done.
 """
 
 from __future__ import annotations
@@ -27,44 +28,61 @@ class CommandError(Exception):
 # ---- deltagrad graph ---------------------------------------------------------
 
 def _variable(text: str) -> tuple[str, float]:
-    """argparse type of `--var name=value`."""
-    name, sep, value = text.partition("=")
-    name = name.strip()
-    if not sep or not name.isidentifier():
-        raise argparse.ArgumentTypeError(f"expected NAME=NUMBER, got {text!r}")
+    """argparse type of `--var name=value` (`autograd.expr.parse_variable`: a
+    name an expression can use, a finite float); `cmd_graph` normalises the names."""
+    from autograd.expr import ExpressionError, parse_variable
+
     try:
-        number = float(value)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{name}: {value!r} is not a number") from None
-    return name, number
+        return parse_variable(text)
+    except ExpressionError as err:
+        raise argparse.ArgumentTypeError(str(err)) from None
 
 
 def cmd_graph(args: argparse.Namespace) -> int:
-    from autograd import render
-    from autograd.expr import ExpressionError, evaluate
+    from autograd import Value, render
+    from autograd.expr import ExpressionError, evaluate, normalise_variables
+    from autograd.viz import GRAPH_FORMATS
 
-    variables = dict(args.var)
+    _check_output(args.output, GRAPH_FORMATS)
     try:
+        variables = {name: Value(x, label=name) for name, x in normalise_variables(args.var).items()}
         out = evaluate(args.expression, variables)
     except ExpressionError as err:
         raise CommandError(f"deltagrad graph: {err}", EXIT_USAGE) from None
     except (ArithmeticError, ValueError) as err:
         raise CommandError(f"deltagrad graph: the expression cannot be evaluated: {err}", EXIT_USAGE) from None
-    leaves = {v.label: v for v in _leaves(out)}
-    out.backward()
+    try:
+        out.backward()
+    except (ArithmeticError, ValueError) as err:
+        raise CommandError(f"deltagrad graph: the gradients cannot be computed: {err}", EXIT_USAGE) from None
     print(f"{args.expression} = {out.data:.6g}")
-    for name in variables:
-        grad = leaves[name].grad if name in leaves else 0.0  # a variable the expression does not use
-        print(f"  d/d{name} = {grad:.6g}")
+    for name, leaf in variables.items():
+        print(f"  d/d{name} = {leaf.grad:.6g}")  # 0 for a variable the expression does not use
     path = _write(lambda p: render(out, p), args.output)
     print(f"wrote {path}")
     return EXIT_OK
 
 
-def _leaves(root: Any) -> list[Any]:
-    from autograd import topological_order
+# ---- output paths: checked before the work, written atomically -----------------------
 
-    return [v for v in topological_order(root) if v.is_leaf() and v.label]
+def _check_output(path: str | Path, formats: dict[str, str] | None = None) -> None:
+    """Fails now, before any work, when `path` could not be written later: an
+    extension not among `formats` (a usage error), or a place that cannot be
+    written (a missing folder, no permission, a folder in the file's place)."""
+    from autograd.files import check_writable, picture_format
+
+    try:
+        if formats is not None:
+            picture_format(path, "deltagrad", formats)
+        check_writable(path, "deltagrad")
+    except ValueError as err:
+        raise CommandError(str(err), EXIT_USAGE) from None
+    except OSError as err:
+        raise CommandError(f"deltagrad: cannot write {path}: {_reason(err)}") from None
+
+
+def _reason(err: OSError) -> str:
+    return os.strerror(err.errno) if err.errno else str(err)
 
 
 def _write(writer: Callable[[Path], Any], path: str | Path) -> Path:
@@ -80,8 +98,7 @@ def _write(writer: Callable[[Path], Any], path: str | Path) -> Path:
     except ValueError as err:  # an extension that neither Graphviz nor matplotlib writes
         raise CommandError(f"deltagrad: cannot write {path}: {err}", EXIT_USAGE) from None
     except OSError as err:
-        reason = os.strerror(err.errno) if err.errno else str(err)
-        raise CommandError(f"deltagrad: cannot write {path}: {reason}") from None
+        raise CommandError(f"deltagrad: cannot write {path}: {_reason(err)}") from None
     return path
 
 
@@ -97,11 +114,16 @@ _LOSSES = {
 
 
 def _hidden(text: str) -> list[int]:
-    """argparse type of `--hidden 16,16` (an empty string: no hidden layer)."""
+    """argparse type of `--hidden 16,16`; `none` for no hidden layer (a linear
+    model). An empty string is refused: it is what an unset shell variable
+    gives (`--hidden "$SIZES"`), more often than a wish for no hidden layer."""
+    if text.strip().lower() == "none":
+        return []
     try:
-        sizes = [int(part) for part in text.split(",") if part.strip()]
+        sizes = [int(part) for part in text.split(",")]
     except ValueError:
-        raise argparse.ArgumentTypeError(f"expected sizes such as 16,16, got {text!r}") from None
+        raise argparse.ArgumentTypeError(f"expected layer sizes such as 16,16 (or none for no hidden layer), "
+                                         f"got {text!r}") from None
     if any(n < 1 for n in sizes):
         raise argparse.ArgumentTypeError(f"layer sizes must be at least 1, got {text!r}")
     return sizes
@@ -125,11 +147,20 @@ def train_model(args: argparse.Namespace) -> Any:
 
 
 def cmd_train(args: argparse.Namespace) -> int:
-    from . import plot
+    from autograd.files import PICTURE_FORMATS
 
-    run = train_model(args)
-    print(f"final loss {run.history.loss[-1]:.4g}, accuracy {run.history.accuracy[-1]:.1%} "
-          f"after {len(run.history.loss)} epochs")
+    from . import plot
+    from .train import DivergenceError
+
+    if args.save:
+        _check_output(args.save)
+    if args.plot:
+        _check_output(args.plot, PICTURE_FORMATS)
+    try:
+        run = train_model(args)
+    except DivergenceError as err:
+        raise CommandError(f"deltagrad train: {err}") from None
+    print(run.summary())
     if args.save:
         print(f"wrote {_write(run.model.save, args.save)}")
     if args.plot:
@@ -141,6 +172,8 @@ def cmd_train(args: argparse.Namespace) -> int:
 
 # ---- deltagrad demo ----------------------------------------------------------
 
+DEMO_FILES = ("loss.png", "boundary.png", "model.json", "model_graph.svg", "expression.svg")
+
 def cmd_demo(args: argparse.Namespace) -> int:
     from autograd import render
 
@@ -151,6 +184,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
         out.mkdir(parents=True, exist_ok=True)
     except OSError as err:
         raise CommandError(f"deltagrad demo: cannot create {out}: {err.strerror or err}") from None
+    for name in DEMO_FILES:
+        _check_output(out / name)
     written: list[tuple[Path, str]] = []
 
     print("1. micrograd's demo: MLP(2, [16, 16, 1]) on 100 moons, hinge loss + 1e-4 L2, SGD, 100 steps")
@@ -226,60 +261,101 @@ def _check_engine(path: str) -> int:
 
 # ---- the parser ----------------------------------------------------------------
 
+class _HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
+    """argparse's help with every default shown, except where there is none to
+    show (None, a flag's False) or the help text says it already."""
+
+    def _get_help_string(self, action: argparse.Action) -> str:
+        help_text = action.help or ""
+        nothing = action.default is None or action.default is False or action.default in ([], argparse.SUPPRESS)
+        if nothing or "default" in help_text:
+            return help_text
+        return super()._get_help_string(action)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="deltagrad",
+        prog="deltagrad", formatter_class=_HelpFormatter,
         description="A scalar autodiff engine for learning backpropagation: train, draw and check.")
     sub = parser.add_subparsers(dest="command", required=True, metavar="{demo,train,graph,check}")
 
-    demo = sub.add_parser("demo", help="train micrograd's demo, check gradients, write pictures")
-    demo.add_argument("--out", default="deltagrad-demo", help="the folder to write into (default ./deltagrad-demo/)")
+    def command(name: str, **kwargs: Any) -> argparse.ArgumentParser:
+        return sub.add_parser(name, formatter_class=_HelpFormatter, **kwargs)
+
+    demo = command("demo", help="train micrograd's demo, check gradients, write pictures")
+    demo.add_argument("--out", default="deltagrad-demo", help="the folder to write into")
     demo.add_argument("--seed", type=int, default=1337, help="random seed (micrograd's demo uses 1337)")
     _progress_flags(demo)
     demo.set_defaults(run=cmd_demo)
 
-    train = sub.add_parser("train", help="train an MLP on a toy dataset")
-    train.add_argument("--dataset", choices=["moons", "circles", "spiral", "xor"], default="moons")
-    train.add_argument("--hidden", type=_hidden, default=[16, 16], help="hidden layer sizes (default 16,16)")
-    train.add_argument("--activation", choices=["relu", "tanh", "sigmoid", "leaky_relu", "linear"], default="relu")
-    train.add_argument("--loss", choices=list(_LOSSES), default="hinge")
-    train.add_argument("--optimizer", choices=["sgd", "adam"], default="sgd")
+    train = command("train", help="train an MLP on a toy dataset")
+    train.add_argument("--dataset", choices=["moons", "circles", "spiral", "xor"], default="moons",
+                       help="the toy data set")
+    train.add_argument("--hidden", type=_hidden, default="16,16",
+                       help="hidden layer sizes, comma-separated; none for no hidden layer (a linear model)")
+    train.add_argument("--activation", choices=["relu", "tanh", "sigmoid", "leaky_relu", "linear"], default="relu",
+                       help="the hidden layers' activation")
+    train.add_argument("--loss", choices=list(_LOSSES), default="hinge", help="the loss to minimise")
+    train.add_argument("--optimizer", choices=["sgd", "adam"], default="sgd", help="the optimizer")
     train.add_argument("--lr", type=_positive_float, default=None, help="learning rate (default: sgd 0.1, adam 0.01)")
-    train.add_argument("--epochs", type=_positive_int, default=50)
+    train.add_argument("--epochs", type=_positive_int, default=50, help="passes over the data set")
     train.add_argument("--batch-size", type=_positive_int, default=None,
-                       help="1 for online learning, k for mini-batches, none for full batch (default)")
-    train.add_argument("--seed", type=int, default=0)
+                       help="1 for online learning, k for mini-batches (default: the full batch)")
+    train.add_argument("--seed", type=int, default=0, help="seeds the data, the weights and the batch order")
     train.add_argument("--save", metavar="MODEL.json", help="write the trained parameters as JSON")
-    train.add_argument("--plot", metavar="BOUNDARY.png", help="draw the decision boundary")
+    train.add_argument("--plot", metavar="BOUNDARY.png",
+                       help="draw the decision boundary (.svg, .png or .pdf, as for graph -o)")
     train.add_argument("--compiled", action="store_true",
                        help="record the model's graph once and replay it over each batch in NumPy (same history)")
     _progress_flags(train)
     train.set_defaults(run=cmd_train)
 
-    graph = sub.add_parser("graph", help="evaluate an expression, print its gradients, draw its graph")
-    graph.add_argument("expression", help='e.g. "tanh(x*w + b)"')
+    graph = command("graph", help="evaluate an expression, print its gradients, draw its graph",
+                    epilog='An expression that starts with a minus sign goes after --: '
+                           'deltagrad graph -- "-x*y" --var x=1 --var y=2. The constants pi and e are known; '
+                           'a --var of the same name takes their place.')
+    graph.add_argument("expression", help='e.g. "tanh(x*w + b)" or "(x*w + b).tanh()"')
     graph.add_argument("--var", action="append", type=_variable, default=[], metavar="NAME=VALUE",
-                       help="a variable and its value (repeat for each)")
+                       help="a variable and its value, a finite number (repeat for each; a name once)")
     graph.add_argument("-o", "--output", default="graph.svg",
-                       help="the picture to write: .svg, .png, .pdf or .dot (default: graph.svg)")
+                       help="the picture to write: .svg, .png, .pdf, or .dot (the Graphviz source)")
+    _ops_option(graph)
     graph.set_defaults(run=cmd_graph)
 
-    check = sub.add_parser("check", help="check every op and the Δ rules against finite differences")
-    check.add_argument("--points", type=_positive_int, default=5, help="points per op (default 5)")
-    check.add_argument("--models", type=_positive_int, default=5, help="random MLPs for the Δ rules (default 5)")
-    check.add_argument("--seed", type=int, default=0)
+    check = command("check", help="check every op and the Δ rules against finite differences")
+    check.add_argument("--points", type=_positive_int, default=5, help="points per op")
+    check.add_argument("--models", type=_positive_int, default=5, help="random MLPs for the Δ rules")
+    check.add_argument("--seed", type=int, default=0, help="seeds the points and the random MLPs")
     check.add_argument("-v", "--verbose", action="store_true", help="print every row")
     check.add_argument("--engine", metavar="MY_MICROGRAD.py",
                        help="grade the Value class of your own micrograd instead: one verdict per op")
+    _ops_option(check)
     check.set_defaults(run=cmd_check)
     return parser
+
+
+def _ops_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--ops", action="append", default=[], metavar="FILE.py",
+                        help="a Python file that registers ops with autograd.defop, loaded first "
+                             "(repeat for several files)")
+
+
+def _load_ops(paths: Sequence[str]) -> None:
+    """Runs each `--ops` file (`autograd.userfile.load_ops`); a broken one is one line, exit status 2."""
+    from autograd.userfile import UserFileError, load_ops
+
+    for path in paths:
+        try:
+            load_ops(path)
+        except UserFileError as err:
+            raise CommandError(f"deltagrad: --ops {err}", EXIT_USAGE) from None
 
 
 def _progress_flags(parser: argparse.ArgumentParser) -> None:
     group = parser.add_mutually_exclusive_group()
     group.add_argument("--progress", dest="progress", action="store_true", default=None,
                        help="always show the progress bar (default: only on a terminal)")
-    group.add_argument("--no-progress", dest="progress", action="store_false")
+    group.add_argument("--no-progress", dest="progress", action="store_false", help="never show the progress bar")
 
 
 def _positive_float(text: str) -> float:
@@ -310,9 +386,21 @@ def _positive_int(text: str) -> int:
         raise argparse.ArgumentTypeError(str(err)) from None
 
 
+def _expression_after_double_dash(argv: list[str]) -> list[str]:
+    """`graph -- "-x*y" --var x=1`: argparse reads everything after `--` as
+    positional, so the one argument right after `--` (an expression starting
+    with a minus sign) is moved to the end, after the options."""
+    if "--" not in argv:
+        return argv
+    i = argv.index("--")
+    return argv[:i] + argv[i + 2:] + argv[i:i + 2]
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    argv = list(sys.argv[1:] if argv is None else argv)
+    args = build_parser().parse_args(_expression_after_double_dash(argv))
     try:
+        _load_ops(getattr(args, "ops", []))
         return args.run(args)
     except CommandError as err:
         print(err, file=sys.stderr)

@@ -108,6 +108,20 @@ def forward(model: Module, x: Sequence[float]) -> tuple[list[np.ndarray], list[n
     return _forward(net, _vector(x, net[0].W.shape[1], "x"))
 
 
+def predict(model: Module, X: Any) -> np.ndarray:
+    """The model's outputs a^L for every row of `X` (n × inputs) at once, in
+    NumPy from its weights: shape (n, outputs). For pictures over a fine grid
+    (`nn.plot.decision_boundary`), where a Value graph per point would be slow."""
+    net = _arrays(model)
+    A = np.asarray(X, dtype=float)
+    if A.ndim != 2 or A.shape[1] != net[0].W.shape[1]:
+        raise ValueError(f"nn.delta.predict: X must have one row of {net[0].W.shape[1]} inputs per sample, "
+                         f"got shape {A.shape}")
+    for layer in net:
+        A = layer.act.g(A @ layer.W.T + layer.b)  # each row: a = g(W a_prev + b)
+    return A
+
+
 def _error(a_out: np.ndarray, y: np.ndarray) -> float:
     return 0.5 * float(np.sum((y - a_out) ** 2))  # E = ½ Σ (y − a)²
 

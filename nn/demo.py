@@ -42,6 +42,12 @@ class Trained:
     y: np.ndarray
     history: History
     threshold: float = 0.0
+    description: str = ""  # what was trained, how: the model, data, loss, optimizer, epochs, batches
+
+    def summary(self) -> str:
+        """One line: what was trained and how it ended (`deltagrad train`'s result line)."""
+        return (f"trained {self.description or repr(self.model)}: final loss {self.history.loss[-1]:.4g}, "
+                f"accuracy {self.history.accuracy[-1]:.1%}")
 
 
 def toy_dataset(name: str, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
@@ -86,9 +92,23 @@ def train_toy(dataset: str = "moons", hidden: Sequence[int] = (16, 16), activati
     info = losses.LOSS_INFO[loss_name]
     model = MLP(X.shape[1], [*hidden, nout], activation=activation, out_activation=info.output_activation,
                 seed=seed)
-    history = fit(model, X, targets, loss=loss_name, optimizer=make_optimizer(optimizer, model, lr),
-                  epochs=epochs, batch_size=batch_size, progress=progress, seed=seed, compiled=compiled)
-    return Trained(model, X, y, history, losses.decision_threshold(loss_name, y))
+    opt = make_optimizer(optimizer, model, lr)
+    history = fit(model, X, targets, loss=loss_name, optimizer=opt, epochs=epochs, batch_size=batch_size,
+                  progress=progress, seed=seed, compiled=compiled)
+    description = describe_run(model, dataset, X, y, loss_name, opt, epochs, batch_size)
+    return Trained(model, X, y, history, losses.decision_threshold(loss_name, y), description)
+
+
+def describe_run(model: MLP, dataset: str, X: np.ndarray, y: np.ndarray, loss: str, optimizer: optim.Optimizer,
+                 epochs: int, batch_size: int | None) -> str:
+    """`MLP(2, [16, 16, 1], activation='relu', out_activation='linear') on moons
+    (100 samples, 2 classes), hinge loss, SGD(lr=0.1), 50 epochs, full batch`."""
+    sizes = [len(layer.neurons) for layer in model.layers]
+    hidden = f"activation={model.layers[0].activation!r}, " if len(sizes) > 1 else ""
+    architecture = f"MLP({X.shape[1]}, {sizes}, {hidden}out_activation={model.layers[-1].activation!r})"
+    batches = {None: "full batch", 1: "online (batch size 1)"}.get(batch_size, f"batch size {batch_size}")
+    return (f"{architecture} on {dataset} ({len(X)} samples, {int(np.max(y)) + 1} classes), {loss} loss, "
+            f"{type(optimizer).__name__}(lr={optimizer.lr:g}), {epochs} epochs, {batches}")
 
 
 def make_optimizer(name: str, model: MLP, lr: float | None = None) -> optim.Optimizer:

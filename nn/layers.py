@@ -151,6 +151,7 @@ class Neuron(Module):
         if isinstance(x, (Value, numbers.Real)):
             x = (x,)  # one input, as micrograd's single-neuron layers pass on
         if len(x) != len(self.w):
+            _refuse_a_batch(x, len(self.w))
             raise ValueError(f"{self!r} ({self._scope or 'neuron'}): expected {len(self.w)} inputs, got {len(x)}")
         net = autograd.sum([wi * xi for wi, xi in zip(self.w, x)] + [self.b])
         net.label = NET_INPUT_LABEL
@@ -188,7 +189,7 @@ class Layer(Module):
         """Every neuron's output, always as a list. Plain numbers among the inputs
         become one leaf Value each (labelled x0, x1, ...), shared by every neuron:
         the graph shows them once, as inputs, and they receive gradients."""
-        inputs = _as_inputs(x)
+        inputs = _as_inputs(x, self.neurons[0].nin)
         return [n(inputs) for n in self.neurons]
 
     def __call__(self, x: Sequence[Any]) -> Value | list[Value]:
@@ -241,12 +242,22 @@ class MLP(Module):
         return from_torch(seq, cls)
 
 
-def _as_inputs(x: Sequence[Any] | Any) -> Sequence[Any]:
+def _as_inputs(x: Sequence[Any] | Any, nin: int) -> Sequence[Any]:
     if isinstance(x, (Value, numbers.Real)):
         x = (x,)
     if all(xi.__class__ is Value for xi in x):
         return x  # a hidden layer's input: the previous layer's outputs
+    _refuse_a_batch(x, nin)
     return [xi if isinstance(xi, Value) else Value(xi, f"x{i}") for i, xi in enumerate(x)]
+
+
+def _refuse_a_batch(x: Any, nin: int) -> None:
+    """A TypeError for a whole batch (rows of inputs, a 2-d array) given where one
+    example is due: a model takes one example, as micrograd's does; map it over
+    the batch."""
+    if getattr(x, "ndim", 1) >= 2 or any(isinstance(xi, (list, tuple, np.ndarray)) for xi in x):
+        raise TypeError(f"a model takes one example (a list of {nin} numbers), not a batch of {len(x)} rows; "
+                        f"map it over the batch: outputs = [model(x) for x in X]")
 
 
 def _runs(items: Sequence[Any]) -> str:

@@ -240,7 +240,7 @@ assert spiral_accuracy >= 0.9                   # measured: 0.975, against 1/3 b
 
 # %%
 nn.plot.loss_curve(history, title="spirals: softmax cross-entropy, Adam")
-nn.plot.decision_boundary(spiral_model, Xs, ys, resolution=100, title="spirals: decision regions")
+nn.plot.decision_boundary(spiral_model, Xs, ys, title="spirals: decision regions")
 plt.show()
 
 # %% [markdown]

@@ -37,6 +37,7 @@ LAYERS: list[tuple[str, list[tuple[str, str]]]] = [
     ("on the engine", [
         ("autograd/functional.py", "grad, value_and_grad (they nest), gradients"),
         ("autograd/check.py", "gradcheck, check_ops, check_op, check_all_ops"),
+        ("autograd/userfile.py", "loads a user's file of defop ops (`--ops`), any error one line, the table restored"),
         ("autograd/expr.py", "the safe expression parser behind `deltagrad graph`"),
         ("autograd/foreign.py", "reads graphs of any micrograd-style class for the checks; the lecture's op names"),
         ("autograd/learner.py", "grades a learner's own micrograd, one verdict per op (`deltagrad check --engine`)"),

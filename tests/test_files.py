@@ -327,3 +327,46 @@ def test_a_directory_at_the_path_fails_before_producing(tmp_path):
         write_atomically(tmp_path / "model.json", lambda: produced.append(1) or NEW, "save")
     assert produced == []
     assert files_in(tmp_path) == ["model.json"]
+
+
+# ---- check_writable and picture_format: the same answers before the work -------------------------------------
+
+def test_check_writable_leaves_nothing_behind_and_changes_no_file(tmp_path):
+    from autograd.files import check_writable
+
+    (tmp_path / "old.png").write_bytes(OLD)
+    assert check_writable(tmp_path / "new.png", "plot") == tmp_path / "new.png"
+    assert check_writable(tmp_path / "old.png", "plot") == tmp_path / "old.png"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["old.png"]
+    assert (tmp_path / "old.png").read_bytes() == OLD
+
+
+@pytest.mark.parametrize("make, error, reason", [
+    (lambda d: d / "missing" / "f.png", FileNotFoundError, "No such file or directory"),
+    (lambda d: (d / "f.png").mkdir() or d / "f.png", IsADirectoryError, "Is a directory"),
+])
+def test_check_writable_raises_what_write_atomically_would(tmp_path, make, error, reason):
+    from autograd.files import check_writable
+
+    path = make(tmp_path)
+    with pytest.raises(error) as early:
+        check_writable(path, "plot")
+    with pytest.raises(error) as late:
+        write_atomically(path, lambda: NEW, "plot")
+    assert str(early.value) == str(late.value)
+    assert f"plot: cannot write {path}: {reason}" in str(early.value)
+
+
+@pytest.mark.parametrize("name, fmt", [("a.svg", "svg"), ("a.PNG", "png"), ("dir.v2/a.pdf", "pdf")])
+def test_picture_format_reads_the_extension(name, fmt):
+    from autograd.files import picture_format
+
+    assert picture_format(name, "plot") == fmt
+
+
+@pytest.mark.parametrize("name", ["a.jpg", "a", "a.dot", "a.svg.gz"])
+def test_picture_format_refuses_other_extensions_naming_the_list(name):
+    from autograd.files import picture_format
+
+    with pytest.raises(ValueError, match=r"^plot: unknown extension .* in '.*'; use one of \.svg, \.png, \.pdf$"):
+        picture_format(name, "plot")

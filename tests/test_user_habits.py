@@ -80,3 +80,12 @@ def test_anomaly_mode_in_jupyter_names_the_cell_and_line():
     printed = nb.cells[1].outputs[0]["text"]
     assert "op 'sqrt' produced an infinite gradient" in printed
     assert "the op was created at cell [2], line 3" in printed
+
+
+@pytest.mark.parametrize("create_graph", [False, True])
+def test_a_string_seed_for_backward_names_grad_not_value_data(create_graph):
+    # Issue 15.5: under create_graph=True the message spoke of "Value data"; the argument is backward's grad.
+    with pytest.raises(TypeError) as err:
+        (Value(2.0) * 3).backward("1", create_graph=create_graph)
+    assert str(err.value).startswith("backward: grad must be a real number")
+    assert str(err.value).endswith("got str: '1'")

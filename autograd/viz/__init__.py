@@ -33,14 +33,14 @@ from .colours import EXPLODING, ROLES, VANISHING, contrast_ratio, grad_colour, r
 from .dot import DEFAULT_DPI, MISSING_DOT_MESSAGE, GraphDrawing, GraphvizNotFound
 from .draw import GRAPH_GRAD, draw_dot
 from .escape import format_number, format_numbers
-from .output import render, to_svg
+from .output import GRAPH_FORMATS, render, to_svg
 
 # The helpers of the single-module viz.py whose behaviour is unchanged, importable
 # by their old names for code written against it.
 _text, _tooltip, _visible, _table = _escape.html_text, _escape.tooltip_text, _escape.visible, _escape.html_table
 _number, _numbers = _escape.format_number, _escape.format_numbers
 
-__all__ = ["draw_dot", "render", "to_svg", "GraphDrawing", "GraphvizNotFound", "MISSING_DOT_MESSAGE",
+__all__ = ["draw_dot", "render", "to_svg", "GRAPH_FORMATS", "GraphDrawing", "GraphvizNotFound", "MISSING_DOT_MESSAGE",
            "grad_colour", "ROLES", "VANISHING", "EXPLODING",
            "Annotator", "GROUP_ROWS", "GRAPH_GRAD", "DEFAULT_DPI", "format_number", "format_numbers",
            "relative_luminance", "contrast_ratio", "text_colour_on"]

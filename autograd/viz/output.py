@@ -12,11 +12,13 @@ from pathlib import Path
 from typing import Any
 
 from ..engine import Value
-from ..files import write_atomically
+from ..files import PICTURE_FORMATS, picture_format, write_atomically
 from .dot import DEFAULT_DPI, is_raster, require_dot
 from .draw import draw_dot
 
-FORMATS = {".svg": "svg", ".png": "png", ".pdf": "pdf", ".dot": "dot"}
+# What `render` writes: the picture formats every writer accepts, and the DOT source (text, no `dot` needed).
+GRAPH_FORMATS: dict[str, str] = {**PICTURE_FORMATS, ".dot": "dot"}
+FORMATS = GRAPH_FORMATS  # the name this table had before
 
 
 def to_svg(root: Value | Any, **draw_dot_kwargs: Any) -> str:
@@ -34,10 +36,7 @@ def render(root: Value | Any, path: str | os.PathLike[str], *, dpi: float | None
     file is written whole or not at all: to a temporary file beside it, then
     renamed over it. Returns the path."""
     path = Path(path)
-    fmt = FORMATS.get(path.suffix.lower())
-    if fmt is None:
-        raise ValueError(f"render: unknown extension {path.suffix!r} in {str(path)!r}; "
-                         f"use one of {', '.join(FORMATS)}")
+    fmt = picture_format(path, "render", GRAPH_FORMATS)
     if "format" in draw_dot_kwargs:
         raise TypeError("render: the format comes from the path's extension; do not pass format=")
     dpi = _checked_dpi(dpi, fmt, path)
