@@ -31,7 +31,8 @@ from .ops import POWV as pow  # noqa: F401
 from .ops import cos, exp, leaky_relu, log, relu, sigmoid, sin, softplus, sqrt, tanh
 from .ops import sum_values as sum  # noqa: F401
 from .registry import REGISTRY, Op, defop
-from .viz import MISSING_DOT_MESSAGE, GraphvizNotFound, draw_dot, render, to_svg
+from .steps import Step, StepInput, Steps, backward_steps
+from .viz import MISSING_DOT_MESSAGE, Animation, GraphvizNotFound, animate, draw_dot, render, to_svg
 
 # `from autograd import *` leaves Python's own sum, abs and pow alone: import
 # those three by name (`from autograd import sum`) or use `autograd.sum`.
@@ -41,4 +42,5 @@ __all__ = [
     "no_grad", "enable_grad", "is_grad_enabled", "detect_anomaly", "is_anomaly_enabled", "name_scope",
     "current_scope", "gradcheck", "check_ops", "grad", "value_and_grad", "gradients", "CheckReport", "CheckRow",
     "GradcheckError", "draw_dot", "render", "to_svg", "GraphvizNotFound", "MISSING_DOT_MESSAGE", "modes", "ops",
+    "backward_steps", "Steps", "Step", "StepInput", "animate", "Animation",
 ]

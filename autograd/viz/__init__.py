@@ -28,6 +28,7 @@ The modules, one job each:
 import graphviz  # noqa: F401  (importable as autograd.viz.graphviz, as before the split)
 
 from . import escape as _escape
+from .animation import Animation, Frame, animate
 from .annotate import GROUP_ROWS, Annotator
 from .colours import EXPLODING, ROLES, VANISHING, contrast_ratio, grad_colour, relative_luminance, text_colour_on
 from .dot import DEFAULT_DPI, MISSING_DOT_MESSAGE, GraphDrawing, GraphvizNotFound
@@ -43,4 +44,4 @@ _number, _numbers = _escape.format_number, _escape.format_numbers
 __all__ = ["draw_dot", "render", "to_svg", "GraphDrawing", "GraphvizNotFound", "MISSING_DOT_MESSAGE",
            "grad_colour", "ROLES", "VANISHING", "EXPLODING",
            "Annotator", "GROUP_ROWS", "GRAPH_GRAD", "DEFAULT_DPI", "format_number", "format_numbers",
-           "relative_luminance", "contrast_ratio", "text_colour_on"]
+           "relative_luminance", "contrast_ratio", "text_colour_on", "animate", "Animation", "Frame"]
