@@ -173,20 +173,22 @@ def value_names(order: list[Value]) -> dict[Value, str]:
     module's docstring): label, constant's number, short sub-expression, or v7."""
     names: dict[Value, str] = {}
     taken: set[str] = set()
+    indexed: set[Value] = set()  # named v7: not a name to build another on
     for i, v in enumerate(order):
-        name = v.label or _made_name(v, names)
-        if not name or (not v.label and name in taken) or len(name) > _SHORT_NAME and not v.label:
+        name = v.label or _made_name(v, names, indexed)
+        if not v.label and not isinstance(v, Constant) and (not name or name in taken or len(name) > _SHORT_NAME):
             name = f"v{i}"
+            indexed.add(v)
         names[v] = name
         taken.add(name)
     return names
 
 
-def _made_name(v: Value, names: dict[Value, str]) -> str:
+def _made_name(v: Value, names: dict[Value, str], indexed: set[Value]) -> str:
     if isinstance(v, Constant) or (v.is_leaf() and not v.op):
         return number(v.data, digits=None) if isinstance(v, Constant) else ""
     args = [names[x] for x in v.inputs]
-    if not v.op or not all(_simple(a) for a in args):
+    if not v.op or any(x in indexed for x in v.inputs) or not all(_simple(a) for a in args):
         return ""  # one level deep only: `a·b`, `tanh(n)`; an expression of expressions is named v7
     if v.op in _INFIX and len(args) == 2:
         return f"{args[0]}{_INFIX[v.op]}{args[1]}"

@@ -109,12 +109,15 @@ class Scene:
                 known_data.add(step.node)
             else:
                 grad[step.node] = step.upstream
+                added: dict[Value, list[str]] = {}  # a Value read twice by one node gets two additions
                 for x in step.inputs:
                     if x.contribution is None:
                         continue
-                    if grad.get(x.value) is not None:  # a running sum: show the addition
-                        accumulated[x.value] = (f"grad {number(x.before)} + {_paren(x.contribution)} = "
-                                                f"{number(x.after)}")
+                    if x.value not in added:
+                        added[x.value] = [number(x.before)] if grad.get(x.value) is not None else []
+                    added[x.value].append(_paren(x.contribution) if added[x.value] else number(x.contribution))
+                    if len(added[x.value]) > 1:  # a running sum: show the addition
+                        accumulated[x.value] = f"grad {' + '.join(added[x.value])} = {number(x.after)}"
                     grad[x.value] = x.after
                 if step.scope:
                     delta[step.scope] = step.delta

@@ -152,7 +152,7 @@ _SCRIPT = """\
   function start() {
     if (current >= n - 1) { show(0); }
     play.textContent = "\\u275a\\u275a pause";
-    timer = setInterval(function () { if (current >= n - 1) { stop(); } else { show(current + 1); } }, data.interval);
+    timer = setInterval(function () { show(current + 1); if (current >= n - 1) { stop(); } }, data.interval);
   }
   root.querySelector(".dg-prev").addEventListener("click", function () { stop(); show(current - 1); });
   root.querySelector(".dg-next").addEventListener("click", function () { stop(); show(current + 1); });
