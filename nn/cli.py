@@ -56,9 +56,31 @@ def cmd_graph(args: argparse.Namespace) -> int:
     for name in variables:
         grad = leaves[name].grad if name in leaves else 0.0  # a variable the expression does not use
         print(f"  d/d{name} = {grad:.6g}")
-    path = _write(lambda p: render(out, p), args.output)
+    if args.steps:
+        path = _write_steps(out, args.output or "backward.html")
+    else:
+        path = _write(lambda p: render(out, p), args.output or "graph.svg")
     print(f"wrote {path}")
     return EXIT_OK
+
+
+def _write_steps(out: Any, output: str) -> Path:
+    """`--steps`: the forward and backward pass as an animation, .html (a player) or .gif."""
+    from autograd import animate
+
+    if Path(output).suffix.lower() not in (".html", ".gif"):
+        raise CommandError(f"deltagrad graph: --steps writes an animation: give -o a .html or .gif file, "
+                           f"got {output!r}", EXIT_USAGE)
+    from autograd import topological_order
+
+    for v in topological_order(out):  # the pass is shown from the start: no gradient is known yet
+        if v.is_leaf():
+            v.grad = 0.0
+    try:
+        animation = animate(out)
+    except ValueError as err:  # more steps than an animation holds
+        raise CommandError(f"deltagrad graph: {err}", EXIT_USAGE) from None
+    return _write(animation.save, output)
 
 
 def _leaves(root: Any) -> list[Any]:
@@ -169,6 +191,10 @@ def cmd_demo(args: argparse.Namespace) -> int:
     print(_indent(report.table()))
     written.append((_write(lambda p: render(expression, p), out / "expression.svg"),
                     "the graph of tanh(x*w + b), with data and gradients"))
+    backward = demo.neuron_animation()
+    written.append((_write(backward.save, out / "backward.html"),
+                    "backprop through the neuron tanh(x1*w1 + x2*w2 + b), step by step (a player)"))
+    written.append((_write(backward.save, out / "backward.gif"), "the same as an animated GIF"))
 
     print("\n3. the Monash Δ rules against autodiff and finite differences: sigmoid MLP(2, [3, 1])")
     comparison = demo.delta_rules_example(args.seed)
@@ -242,8 +268,11 @@ def build_parser() -> argparse.ArgumentParser:
     graph.add_argument("expression", help='e.g. "tanh(x*w + b)"')
     graph.add_argument("--var", action="append", type=_variable, default=[], metavar="NAME=VALUE",
                        help="a variable and its value (repeat for each)")
-    graph.add_argument("-o", "--output", default="graph.svg",
-                       help="the picture to write: .svg, .png, .pdf or .dot (default: graph.svg)")
+    graph.add_argument("-o", "--output", default=None,
+                       help="the picture to write: .svg, .png, .pdf or .dot (default: graph.svg); with --steps "
+                            ".html or .gif (default: backward.html)")
+    graph.add_argument("--steps", action="store_true",
+                       help="write the forward and backward pass step by step, as an animation (.html or .gif)")
     graph.set_defaults(run=cmd_graph)
 
     check = sub.add_parser("check", help="check every op and the Δ rules against finite differences")
