@@ -47,3 +47,13 @@ def test_the_demos_animation_is_the_lecture_neuron_forward_then_backward():
     o.backward()
     leaves = {v.label: v.grad for f in animation.frames for v in [x.value for x in f.step.inputs] if v.is_leaf()}
     assert {name: grads[name] for name in expected} == {name: leaves[name] for name in expected}
+
+
+def test_the_readme_shows_the_neurons_gif_made_by_the_demo():
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
+    assert "](docs/backward.gif)" in (root / "README.md").read_text(encoding="utf-8").split("## Quick start")[0]
+    gif = root / "docs" / "backward.gif"
+    assert gif.stat().st_size < 400_000  # small enough for a README
+    assert Image.open(gif).n_frames == len(demo.neuron_animation().frames)
