@@ -22,7 +22,10 @@ The modules, one job each:
 - `annotate`: the `Annotator` hook;
 - `draw`: building the Digraph (`draw_dot`);
 - `dot`: Graphviz's `dot` program (`GraphDrawing`, `GraphvizNotFound`);
-- `output`: SVG text and files (`to_svg`, `render`).
+- `output`: SVG text and files (`to_svg`, `render`);
+- `frames`, `player`, `animation`: `animate(root)`, backpropagation step by
+  step (`autograd.backward_steps`) as frames in one fixed layout, an HTML
+  player and a GIF.
 """
 
 import graphviz  # noqa: F401  (importable as autograd.viz.graphviz, as before the split)
