@@ -5,7 +5,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: test test-fast test-torch demo lab bench lint graphviz clean
+.PHONY: test test-fast test-torch demo lab bench lint graphviz chromium clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -18,7 +18,11 @@ $(STAMP): $(PY) setup.cfg pyproject.toml
 graphviz:
 	@bash scripts/ensure-graphviz.sh
 
-test: $(STAMP) graphviz
+# Headless Chromium for the browser test of the animation player; never fails (without it that test skips).
+chromium:
+	@bash scripts/ensure-chromium.sh
+
+test: $(STAMP) graphviz chromium
 	$(VENV)/bin/ruff check .
 	$(PY) -m pytest -n 2 --nbmake tests notebooks
 

@@ -33,7 +33,8 @@ from .ops import POWV as pow  # noqa: F401
 from .ops import cos, exp, leaky_relu, log, relu, sigmoid, sin, softplus, sqrt, tanh
 from .ops import sum_values as sum  # noqa: F401
 from .registry import REGISTRY, Op, defop
-from .viz import MISSING_DOT_MESSAGE, GraphvizNotFound, draw_dot, render, to_svg
+from .steps import Step, StepInput, Steps, backward_steps
+from .viz import MISSING_DOT_MESSAGE, Animation, GraphvizNotFound, animate, draw_dot, render, to_svg
 
 # `from autograd import *` leaves Python's own sum, abs and pow alone: import
 # those three by name (`from autograd import sum`) or use `autograd.sum`.
@@ -44,4 +45,5 @@ __all__ = [
     "current_scope", "gradcheck", "check_ops", "grad", "value_and_grad", "gradients", "CheckReport", "CheckRow",
     "GradcheckError", "draw_dot", "render", "to_svg", "GraphvizNotFound", "MISSING_DOT_MESSAGE", "modes", "ops",
     "compile", "CompiledGraph", "TraceError", "VerifyError",
+    "backward_steps", "Steps", "Step", "StepInput", "animate", "Animation",
 ]

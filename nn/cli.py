@@ -43,7 +43,15 @@ def cmd_graph(args: argparse.Namespace) -> int:
     from autograd.expr import ExpressionError, evaluate, normalise_variables
     from autograd.viz import GRAPH_FORMATS
 
-    _check_output(args.output, GRAPH_FORMATS)
+    if args.steps:
+        args.output = args.output or "backward.html"
+        if Path(args.output).suffix.lower() not in ANIMATION_FORMATS:
+            raise CommandError(f"deltagrad graph: --steps writes an animation: give -o a .html or .gif file, "
+                               f"got {args.output!r}", EXIT_USAGE)
+        _check_output(args.output)
+    else:
+        args.output = args.output or "graph.svg"
+        _check_output(args.output, GRAPH_FORMATS)
     try:
         variables = {name: Value(x, label=name) for name, x in normalise_variables(args.var).items()}
         out = evaluate(args.expression, variables)
@@ -58,9 +66,29 @@ def cmd_graph(args: argparse.Namespace) -> int:
     print(f"{args.expression} = {out.data:.6g}")
     for name, leaf in variables.items():
         print(f"  d/d{name} = {leaf.grad:.6g}")  # 0 for a variable the expression does not use
-    path = _write(lambda p: render(out, p), args.output)
+    if args.steps:
+        path = _write_steps(out, args.output)
+    else:
+        path = _write(lambda p: render(out, p), args.output)
     print(f"wrote {path}")
     return EXIT_OK
+
+
+ANIMATION_FORMATS = {".html": "html", ".gif": "gif"}  # what `graph --steps -o` writes
+
+
+def _write_steps(out: Any, output: str) -> Path:
+    """`--steps`: the forward and backward pass as an animation, .html (a player) or .gif."""
+    from autograd import animate, topological_order
+
+    for v in topological_order(out):  # the pass is shown from the start: no gradient is known yet
+        if v.is_leaf():
+            v.grad = 0.0
+    try:
+        animation = animate(out)
+    except ValueError as err:  # more steps than an animation holds
+        raise CommandError(f"deltagrad graph: {err}", EXIT_USAGE) from None
+    return _write(animation.save, output)
 
 
 # ---- output paths: checked before the work, written atomically -----------------------
@@ -205,6 +233,10 @@ def cmd_demo(args: argparse.Namespace) -> int:
     print(_indent(report.table()))
     written.append((_write(lambda p: render(expression, p), out / "expression.svg"),
                     "the graph of tanh(x*w + b), with data and gradients"))
+    backward = demo.neuron_animation()
+    written.append((_write(backward.save, out / "backward.html"),
+                    "backprop through the neuron tanh(x1*w1 + x2*w2 + b), step by step (a player)"))
+    written.append((_write(backward.save, out / "backward.gif"), "the same as an animated GIF"))
 
     print("\n3. the Monash Δ rules against autodiff and finite differences: sigmoid MLP(2, [3, 1])")
     comparison = demo.delta_rules_example(args.seed)
@@ -317,8 +349,11 @@ def build_parser() -> argparse.ArgumentParser:
     graph.add_argument("expression", help='e.g. "tanh(x*w + b)" or "(x*w + b).tanh()"')
     graph.add_argument("--var", action="append", type=_variable, default=[], metavar="NAME=VALUE",
                        help="a variable and its value, a finite number (repeat for each; a name once)")
-    graph.add_argument("-o", "--output", default="graph.svg",
-                       help="the picture to write: .svg, .png, .pdf, or .dot (the Graphviz source)")
+    graph.add_argument("-o", "--output", default=None,
+                       help="the picture to write: .svg, .png, .pdf or .dot (default: graph.svg); with --steps "
+                            ".html or .gif (default: backward.html)")
+    graph.add_argument("--steps", action="store_true",
+                       help="write the forward and backward pass step by step, as an animation (.html or .gif)")
     _ops_option(graph)
     graph.set_defaults(run=cmd_graph)
 

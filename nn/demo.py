@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from autograd import Value, gradcheck
+from autograd import Animation, Value, animate, gradcheck
 from autograd.check import CheckReport
 
 from . import data, delta, losses, optim
@@ -160,6 +160,26 @@ def lecture_neuron() -> tuple[Value, CheckReport]:
     report = gradcheck(lambda x, w, b: (x * w + b).tanh(), [x, w, b])
     o.backward()
     return o, report
+
+
+def lecture_neuron_two_inputs() -> Value:
+    """The lecture's neuron o = tanh(x1·w1 + x2·w2 + b) at x1 = 2, x2 = 0,
+    w1 = −3, w2 = 1, b = 6.8813735870195432 (so that o = 1/√2), not yet
+    differentiated."""
+    x1, x2 = Value(2.0, "x1"), Value(0.0, "x2")
+    w1, w2 = Value(-3.0, "w1"), Value(1.0, "w2")
+    b = Value(6.8813735870195432, "b")
+    n = x1 * w1 + x2 * w2 + b
+    n.label = "n"
+    o = n.tanh()
+    o.label = "o"
+    return o
+
+
+def neuron_animation() -> Animation:
+    """The forward and backward pass through `lecture_neuron_two_inputs()`, step
+    by step (the demo's backward.html and backward.gif, and the README's GIF)."""
+    return animate(lecture_neuron_two_inputs())
 
 
 def delta_rules_example(seed: int = 0) -> delta.DeltaReport:

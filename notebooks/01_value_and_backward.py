@@ -35,6 +35,8 @@ import sys
 import tempfile
 from pathlib import Path
 
+from IPython.display import Image, display
+
 import autograd
 from autograd import Value, draw_dot
 
@@ -137,6 +139,38 @@ assert all(position[x] < position[v] for v in order for x in v.inputs)
 # %%
 draw_dot(L)
 
+
+# %% [markdown]
+# **Watch it happen.** `autograd.backward_steps(L)` lists the steps `backward()` takes, as data,
+# without touching any `.grad`: at each node, the upstream gradient $\partial L/\partial n$, and
+# for each input its local derivative, its contribution *upstream × local*, and its gradient
+# before and after. Printed, it is the chain rule above as a table. (Leaves start from the
+# gradient they hold, as `backward()` adds to it: reset them first, as `zero_grad()` would.)
+
+# %%
+for leaf in (a, b, c, f):
+    leaf.grad = 0.0
+steps = autograd.backward_steps(L)
+print(steps)
+
+# %%
+assert [s.node for s in steps] == [L, d, e]  # the order backward() visits them
+assert steps[-1].caption.startswith("∂L/∂a += ∂L/∂e · ∂e/∂a = (−2.0000) · (−3.0000) = 6.0000")
+assert {x.value.label: x.after for s in steps for x in s.inputs} == {k: v for k, v in by_backward.items() if k != "L"}
+
+# %% [markdown]
+# `autograd.animate(L)` draws one frame per step, the forward pass first: the node of the step
+# and the edges its gradient flows along are highlighted, and a gradient not reached yet reads
+# `grad ?`. Press *next* or *play*, or use the arrow keys (the player needs no kernel). Below
+# it, the same as a GIF, for pages that run no JavaScript (GitHub shows this one).
+
+# %%
+animation = autograd.animate(L)
+display(animation)
+Image(data=animation.to_gif(), format="gif")
+
+# %%
+assert len(animation.frames) == 6  # 3 forward steps, then 3 backward
 
 # %% [markdown]
 # **What a gradient means.** $\partial L/\partial a = 6$ says: nudge $a$ by a small $h$ and

@@ -45,6 +45,7 @@
 
 # %%
 import numpy as np
+from IPython.display import Image, display
 
 import autograd
 import nn
@@ -250,6 +251,34 @@ shown
 
 # %%
 draw_dot(E_graph, show_delta=True, collapse="neuron")
+
+# %% [markdown]
+# ## The Δ rules, neuron by neuron
+#
+# `autograd.animate(E, collapse="neuron")` steps through `backward()` one neuron at a time,
+# from the output layer back. Each neuron's step shows its $\Delta = -\partial E/\partial in$:
+# $\Delta_k = (y_k - a_k)\,g'(in_k)$ at the output (the loss's own nodes come first), then
+# $\Delta_j = g'(in_j) \sum_k w_{j,k} \Delta_k$ inside, with its weight gradients
+# $\partial E/\partial w_{i,j} = -a_i \Delta_j$ in the caption. The player, then the same as a GIF:
+
+# %%
+E_graph.label = "E"
+animation = autograd.animate(E_graph, forward=False, collapse="neuron")
+display(animation)
+Image(data=animation.to_gif(), format="gif")
+
+# %% [markdown]
+# The numbers in the steps are the Δs computed by hand above:
+
+# %%
+neuron_steps = {s.scope: s for s in autograd.backward_steps(E_graph, collapse="neuron") if s.scope}
+print("\n".join(s.caption for s in neuron_steps.values()))
+
+# %%
+assert list(neuron_steps) == ["layers.1.neurons.0", "layers.1.neurons.1", "layers.0.neurons.0",
+                              "layers.0.neurons.1", "layers.0.neurons.2"]
+assert all(abs(neuron_steps[f"layers.{li}.neurons.{j}"].delta - Delta[li][j]) < 1e-12
+           for li in range(2) for j in range(len(Delta[li])))
 
 # %% [markdown]
 # ## A mini-batch: add the gradients up

@@ -42,6 +42,7 @@ LAYERS: list[tuple[str, list[tuple[str, str]]]] = [
         ("autograd/foreign.py", "reads graphs of any micrograd-style class for the checks; the lecture's op names"),
         ("autograd/learner.py", "grades a learner's own micrograd, one verdict per op (`deltagrad check --engine`)"),
         ("autograd/compiler.py", "compile: one example's graph recorded, replayed over a batch in grouped NumPy calls"),
+        ("autograd/steps.py", "backward_steps: the chain rule as data, node by node or neuron by neuron"),
         ("autograd/testing.py", "assert_gradcheck, assert_ops and hypothesis strategies for users' tests"),
         ("autograd/viz/graph.py", "reads a graph, deltagrad's or any micrograd-style one (the only reader)"),
         ("autograd/viz/escape.py", "labels as data, never markup; number formats"),
@@ -51,6 +52,9 @@ LAYERS: list[tuple[str, list[tuple[str, str]]]] = [
         ("autograd/viz/dot.py", "the Graphviz drawing object and the missing-`dot` message"),
         ("autograd/viz/draw.py", "draw_dot: builds the drawing"),
         ("autograd/viz/output.py", "to_svg and render: files of every format"),
+        ("autograd/viz/frames.py", "the animation's frames, every one in the same layout"),
+        ("autograd/viz/player.py", "the self-contained HTML player"),
+        ("autograd/viz/animation.py", "animate: the Animation, its player, its GIF and its files"),
     ]),
     ("networks", [
         ("nn/rng.py", "every seed and rng argument"),

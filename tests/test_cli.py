@@ -192,7 +192,8 @@ def test_demo_trains_to_full_accuracy_and_writes_everything_it_lists(tmp_path):
     assert result.returncode == 0, result.stderr
     assert "training accuracy 100%" in result.stdout
     assert "All gradients agree." in result.stdout
-    for name in ("loss.png", "boundary.png", "model.json", "model_graph.svg", "expression.svg"):
+    for name in ("loss.png", "boundary.png", "model.json", "model_graph.svg", "expression.svg", "backward.html",
+                 "backward.gif"):
         assert str(out / name) in result.stdout
         assert (out / name).stat().st_size > 0
     for svg in ("model_graph.svg", "expression.svg"):
@@ -202,7 +203,8 @@ def test_demo_trains_to_full_accuracy_and_writes_everything_it_lists(tmp_path):
     assert sum(g != 0 for g in grads) > 1  # a point with a non-zero loss: more than the root's own 1.0
     assert len(json.loads((out / "model.json").read_text())) == 337
     assert sorted(p.name for p in out.iterdir()) == sorted(
-        ["loss.png", "boundary.png", "model.json", "model_graph.svg", "expression.svg"])  # no temporary files
+        ["loss.png", "boundary.png", "model.json", "model_graph.svg", "expression.svg", "backward.html",
+         "backward.gif"])  # no temporary files
 
 
 def test_demo_into_an_unwritable_folder_is_a_clear_error(tmp_path):

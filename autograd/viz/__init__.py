@@ -22,12 +22,16 @@ The modules, one job each:
 - `annotate`: the `Annotator` hook;
 - `draw`: building the Digraph (`draw_dot`);
 - `dot`: Graphviz's `dot` program (`GraphDrawing`, `GraphvizNotFound`);
-- `output`: SVG text and files (`to_svg`, `render`).
+- `output`: SVG text and files (`to_svg`, `render`);
+- `frames`, `player`, `animation`: `animate(root)`, backpropagation step by
+  step (`autograd.backward_steps`) as frames in one fixed layout, an HTML
+  player and a GIF.
 """
 
 import graphviz  # noqa: F401  (importable as autograd.viz.graphviz, as before the split)
 
 from . import escape as _escape
+from .animation import Animation, Frame, animate
 from .annotate import GROUP_ROWS, Annotator
 from .colours import EXPLODING, ROLES, VANISHING, contrast_ratio, grad_colour, relative_luminance, text_colour_on
 from .dot import DEFAULT_DPI, MISSING_DOT_MESSAGE, GraphDrawing, GraphvizNotFound
@@ -43,4 +47,4 @@ _number, _numbers = _escape.format_number, _escape.format_numbers
 __all__ = ["draw_dot", "render", "to_svg", "GRAPH_FORMATS", "GraphDrawing", "GraphvizNotFound", "MISSING_DOT_MESSAGE",
            "grad_colour", "ROLES", "VANISHING", "EXPLODING",
            "Annotator", "GROUP_ROWS", "GRAPH_GRAD", "DEFAULT_DPI", "format_number", "format_numbers",
-           "relative_luminance", "contrast_ratio", "text_colour_on"]
+           "relative_luminance", "contrast_ratio", "text_colour_on", "animate", "Animation", "Frame"]
