@@ -216,7 +216,9 @@ class Value:
 
     @data.setter
     def data(self, x: Any) -> None:
-        self._data = x if x.__class__ is float else real(x, f"{self!r}.data")  # names the Value set
+        if x.__class__ is not float:
+            x = _number_for(self, x)
+        self._data = x
 
     @property
     def op(self) -> str:
@@ -365,6 +367,14 @@ def _set_meta(v: Value, key: str, text: str) -> None:
     if not hasattr(v, "_meta"):
         v._meta = _Meta()
     setattr(v._meta, key, text)
+
+
+def _number_for(v: Value, x: Any) -> float:
+    """`x` as a float for `v.data`, or the error naming the Value it was stored in."""
+    try:
+        return real(x, "Value.data")
+    except (TypeError, OverflowError) as err:
+        raise type(err)(str(err).replace("Value.data", f"{v!r}.data", 1)) from None
 
 
 def _concrete_pair(v: Value, symbol: str, other: Any) -> None:
