@@ -339,6 +339,29 @@ def bytes_per_node(engine: Engine, nodes: int) -> tuple[float, dict[str, int]]:
     return sum(by_file.values()) / nodes, by_file
 
 
+def mlp_bytes_per_example(engine: Engine, examples: int = 20) -> float:
+    """Bytes of the forward graph of micrograd's demo model, MLP(2, [16, 16, 1]),
+    per example: where a Value's label, scope and source are kept shows here,
+    since nn tags each neuron's net input and output (the parameters are built
+    before the measurement and not counted)."""
+    random.seed(1337)
+    model = engine.MLP(2, [16, 16, 1])
+    xs = [[0.1 * k, -0.05 * k] for k in range(examples)]
+    gc.collect()
+    tracemalloc.start()
+    try:
+        before = tracemalloc.take_snapshot()
+        outputs = [model([engine.Value(a), engine.Value(b)]) for a, b in xs]
+        after = tracemalloc.take_snapshot()
+    finally:
+        tracemalloc.stop()
+    ignore = [tracemalloc.Filter(False, tracemalloc.__file__)]
+    size = sum(s.size_diff for s in after.filter_traces(ignore).compare_to(before.filter_traces(ignore), "filename"))
+    del outputs
+    gc.collect()
+    return size / examples
+
+
 # ---- the longest chain -------------------------------------------------------
 
 def backward_works(engine: Engine, length: int) -> bool:
@@ -897,6 +920,9 @@ def build_rows(ours: str, theirs: str, warm: dict[str, float], graph: dict[str, 
     rows.append(Row(f"memory, {cfg.memory_nodes:,}-node chain (bytes/node)",
                     f"{memory[ours]:,.0f} B", f"{memory[theirs]:,.0f} B", f"{mem_ratio:.2f}x less",
                     f"≥ {TARGETS['memory_ratio']:g}x", "yes" if mem_ratio >= TARGETS["memory_ratio"] else "NO"))
+    mlp_ours, mlp_theirs = memory[f"{ours} mlp"], memory[f"{theirs} mlp"]
+    rows.append(Row("memory, MLP(2, [16, 16, 1]) forward graph (KB/example)", f"{mlp_ours / 1024:.1f} KB",
+                    f"{mlp_theirs / 1024:.1f} KB", f"{mlp_theirs / mlp_ours:.2f}x less", "info", ""))
     (our_len, our_capped), (their_len, their_capped) = chains[ours], chains[theirs]
     at_least = "≥ " if our_capped else ""
     rows.append(Row(f"longest chain `backward()` survives (recursion limit {RECURSION_LIMIT:,})",
@@ -1006,6 +1032,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     memory, memory_by_file = {}, {}
     for engine in engines:
         memory[engine.name], memory_by_file[engine.name] = bytes_per_node(engine, cfg.memory_nodes)
+        memory[f"{engine.name} mlp"] = mlp_bytes_per_example(engine)
     log("bench: the longest chain backward() survives ...")
     chains = {engine.name: longest_chain(engine, cfg.chain_cap) for engine in engines}
     log("bench: training steps of micrograd's demo ...")
