@@ -49,7 +49,7 @@ def write_atomically(path: str | os.PathLike[str], produce: Callable[[], bytes],
     """Writes `produce()` to `path`, or to the file at the end of `path`'s
     symlinks, whole or not at all (see the module's docstring). `who` (the
     caller's name) starts the message of an OSError. Returns `path`."""
-    path = target = Path(path)
+    path = target = _non_empty(path, who)
     try:
         target = _follow_links(path)
         mode = _mode_to_keep(target)
@@ -79,7 +79,7 @@ def check_writable(path: str | os.PathLike[str], who: str) -> Path:
     the place itself (a missing or read-only folder, a folder in the file's
     place), by making and removing the same temporary file; writes nothing
     else. Returns `path`."""
-    path = target = Path(path)
+    path = target = _non_empty(path, who)
     try:
         target = _follow_links(path)
         _mode_to_keep(target)
@@ -96,12 +96,20 @@ def picture_format(path: str | os.PathLike[str], who: str, formats: dict[str, st
     `PICTURE_FORMATS`; a writer may add its own, as `autograd.viz.GRAPH_FORMATS`
     adds Graphviz's `.dot`), or a ValueError naming the path and the extensions
     accepted."""
-    suffix = Path(path).suffix
+    suffix = _non_empty(path, who).suffix
     try:
         return formats[suffix.lower()]
     except KeyError:
         raise ValueError(f"{who}: unknown extension {suffix!r} in {os.fspath(path)!r}; "
                          f"use one of {', '.join(formats)}") from None
+
+
+def _non_empty(path: str | os.PathLike[str], who: str) -> Path:
+    """`path` as a Path; an empty one is a ValueError that says so (Path("") is
+    the current folder, and writing over it fails with a puzzling 'busy')."""
+    if os.fspath(path) == "":
+        raise ValueError(f"{who}: the path is empty; give a file name")
+    return Path(path)
 
 
 def _follow_links(path: Path) -> Path:

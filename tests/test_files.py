@@ -21,7 +21,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from autograd.files import write_atomically
+from autograd.files import check_writable, picture_format, write_atomically
 
 OLD, NEW = b"old bytes\n", b"new bytes\n"
 
@@ -370,3 +370,10 @@ def test_picture_format_refuses_other_extensions_naming_the_list(name):
 
     with pytest.raises(ValueError, match=r"^plot: unknown extension .* in '.*'; use one of \.svg, \.png, \.pdf$"):
         picture_format(name, "plot")
+
+
+@pytest.mark.parametrize("write", [lambda: write_atomically("", lambda: b"x", "render"), lambda: picture_format("", "render"),
+                                   lambda: check_writable("", "render")])
+def test_an_empty_path_is_a_clear_error_not_a_busy_device(write):
+    with pytest.raises(ValueError, match="render: the path is empty; give a file name"):
+        write()
