@@ -372,8 +372,8 @@ def test_picture_format_refuses_other_extensions_naming_the_list(name):
         picture_format(name, "plot")
 
 
-@pytest.mark.parametrize("write", [lambda: write_atomically("", lambda: b"x", "render"), lambda: picture_format("", "render"),
-                                   lambda: check_writable("", "render")])
+@pytest.mark.parametrize("write", [lambda: write_atomically("", lambda: b"x", "render"),
+                                   lambda: picture_format("", "render"), lambda: check_writable("", "render")])
 def test_an_empty_path_is_a_clear_error_not_a_busy_device(write):
     with pytest.raises(ValueError, match="render: the path is empty; give a file name"):
         write()

@@ -35,8 +35,8 @@ def render(root: Value | Any, path: str | os.PathLike[str], *, dpi: float | None
     on a projector); vector formats scale by themselves and take no dpi. The
     file is written whole or not at all: to a temporary file beside it, then
     renamed over it. Returns the path."""
-    path = Path(path)
     fmt = picture_format(path, "render", GRAPH_FORMATS)
+    path = Path(path)
     if "format" in draw_dot_kwargs:
         raise TypeError("render: the format comes from the path's extension; do not pass format=")
     dpi = _checked_dpi(dpi, fmt, path)
