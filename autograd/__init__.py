@@ -22,7 +22,7 @@ The two cannot share an environment; install deltagrad in its own virtual
 environment.
 """
 
-from . import modes, ops
+from . import modes, ops, testing
 from .check import CheckReport, CheckRow, GradcheckError, check_ops, gradcheck
 from .compiler import CompiledGraph, TraceError, VerifyError, compile  # autograd.compile shadows the builtin here
 from .engine import Constant, Value, topological_order
@@ -44,6 +44,7 @@ __all__ = [
     "no_grad", "enable_grad", "is_grad_enabled", "detect_anomaly", "is_anomaly_enabled", "name_scope",
     "current_scope", "gradcheck", "check_ops", "grad", "value_and_grad", "gradients", "CheckReport", "CheckRow",
     "GradcheckError", "draw_dot", "render", "to_svg", "GraphvizNotFound", "MISSING_DOT_MESSAGE", "modes", "ops",
+    "testing",
     "compile", "CompiledGraph", "TraceError", "VerifyError",
     "backward_steps", "Steps", "Step", "StepInput", "animate", "Animation",
 ]
