@@ -854,6 +854,7 @@ def ladder_tables(ladder: LadderResult, micrograd_ms: float, scalar_ms: float, m
 
 
 def _table(header: list[str], rows: list[list[str]], markdown: bool) -> str:
+    """The table as Markdown, or as plain text: the first column left-aligned, the others right-aligned."""
     if markdown:
         lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
         lines += ["| " + " | ".join(c.replace("|", "\\|") for c in row) + " |" for row in rows]
@@ -942,16 +943,7 @@ def build_rows(ours: str, theirs: str, warm: dict[str, float], graph: dict[str, 
 def format_table(rows: list[Row], markdown: bool) -> str:
     header = ["measure", "deltagrad", "micrograd 0.1.0", "ratio", "target", "met?"]
     cells = [[r.measure, r.ours, r.micrograd, r.ratio, r.target, r.met] for r in rows]
-    if markdown:
-        lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-        lines += ["| " + " | ".join(c.replace("|", "\\|") for c in row) + " |" for row in cells]
-        return "\n".join(lines)
-    plain = [[c.replace("`", "") for c in row] for row in [header, *cells]]
-    widths = [max(len(row[i]) for row in plain) for i in range(len(header))]
-    lines = ["  ".join(c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(row, widths))).rstrip()
-             for row in plain]
-    lines.insert(1, "-" * len(lines[0]))
-    return "\n".join(lines)
+    return _table(header, cells, markdown)
 
 
 # ---- the platform ------------------------------------------------------------

@@ -8,6 +8,7 @@ import xml.etree.ElementTree as ET
 from html.parser import HTMLParser
 
 import pytest
+from micrograd_style import lecture_expression
 from PIL import Image
 
 import autograd
@@ -22,14 +23,8 @@ HOSTILE = ["</script><script>alert(1)</script>", '"><img src=x onerror=alert(1)>
 
 
 def lecture() -> Value:
-    a, b, c, f = Value(2.0, "a"), Value(-3.0, "b"), Value(10.0, "c"), Value(-2.0, "f")
-    e = a * b
-    e.label = "e"
-    d = e + c
-    d.label = "d"
-    L = d * f
-    L.label = "L"
-    return L
+    """The micrograd lecture's L = (a·b + c)·f, before backward()."""
+    return lecture_expression()["L"]
 
 
 def forty_nodes() -> Value:

@@ -1,14 +1,15 @@
 """`check_ops` and `gradcheck` on graphs of micrograd-style classes that are not
 deltagrad's: micrograd's package, a learner's own Value (here the lecture's,
-written out below), and deltagrad Values whose `_backward` is hand-written.
-Each planted bug in a hand-written step is found and named; correct steps,
-inputs used twice included, raise no alarm."""
+with micrograd's relu: micrograd_style.LectureValue), and deltagrad Values
+whose `_backward` is hand-written. Each planted bug in a hand-written step is
+found and named; correct steps, inputs used twice included, raise no alarm."""
 
 from __future__ import annotations
 
 import math
 
 import pytest
+from micrograd_style import LectureValue
 
 from autograd import Value, check_ops, gradcheck
 from autograd.check import OVERWRITES, PRIOR, UPSTREAM, WRONG_DERIVATIVE, WRONG_FORWARD
@@ -18,88 +19,8 @@ micrograd_engine = pytest.importorskip("micrograd.engine")
 MicrogradValue = micrograd_engine.Value
 
 
-class LectureValue:
-    """The lecture's Value (its `_prev` a set, its ops closures), with `relu`."""
-
-    def __init__(self, data, _children=(), _op="", label=""):
-        self.data = data
-        self.grad = 0.0
-        self._backward = lambda: None
-        self._prev = set(_children)
-        self._op = _op
-        self.label = label
-
-    def __add__(self, other):
-        other = other if isinstance(other, LectureValue) else LectureValue(other)
-        out = LectureValue(self.data + other.data, (self, other), "+")
-
-        def _backward():
-            self.grad += 1.0 * out.grad
-            other.grad += 1.0 * out.grad
-        out._backward = _backward
-        return out
-
-    def __mul__(self, other):
-        other = other if isinstance(other, LectureValue) else LectureValue(other)
-        out = LectureValue(self.data * other.data, (self, other), "*")
-
-        def _backward():
-            self.grad += other.data * out.grad
-            other.grad += self.data * out.grad
-        out._backward = _backward
-        return out
-
-    def __pow__(self, other):
-        out = LectureValue(self.data ** other, (self,), f"**{other}")
-
-        def _backward():
-            self.grad += other * (self.data ** (other - 1)) * out.grad
-        out._backward = _backward
-        return out
-
-    def __neg__(self):
-        return self * -1
-
-    def __sub__(self, other):
-        return self + (-other)
-
-    def __truediv__(self, other):
-        return self * other ** -1
-
-    def tanh(self):
-        t = (math.exp(2 * self.data) - 1) / (math.exp(2 * self.data) + 1)
-        out = LectureValue(t, (self,), "tanh")
-
-        def _backward():
-            self.grad += (1 - t ** 2) * out.grad
-        out._backward = _backward
-        return out
-
-    def relu(self):
-        out = LectureValue(max(self.data, 0.0), (self,), "ReLU")
-
-        def _backward():
-            self.grad += (out.data > 0) * out.grad
-        out._backward = _backward
-        return out
-
-    def backward(self):
-        topo, visited = [], set()
-
-        def build_topo(v):
-            if v not in visited:
-                visited.add(v)
-                for child in v._prev:
-                    build_topo(child)
-                topo.append(v)
-        build_topo(self)
-        self.grad = 1.0
-        for node in reversed(topo):
-            node._backward()
-
-
 def neuron(V):
-    """The lecture's neuron with every op of the class: tanh(x1*w1 + x2*w2 + b) ** 2 / 2 - relu(...)."""
+    """The lecture's neuron through +, *, tanh, **, /, - and relu: tanh(x1*w1 + x2*w2 + b) ** 2 / 2 - relu(...)."""
     x1, w1 = V(2.0, label="x1"), V(-3.0, label="w1")
     x2, w2 = V(0.5, label="x2"), V(1.0, label="w2")
     b = V(6.8813735870195432, label="b")

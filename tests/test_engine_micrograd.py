@@ -9,33 +9,12 @@ import math
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from micrograd_style import lecture_neuron, readme_example, trace
 
 from autograd import Value
 
 micrograd_engine = pytest.importorskip("micrograd.engine")
 MicrogradValue = micrograd_engine.Value
-
-
-def readme_example(V):
-    """micrograd's README example, verbatim except that every intermediate is kept."""
-    a = V(-4.0)
-    b = V(2.0)
-    c = a + b
-    d = a * b + b**3
-    c1 = c
-    c += c + 1
-    c2 = c
-    c += 1 + c + (-a)
-    d1 = d
-    d += d * 2 + (b + a).relu()
-    d2 = d
-    d += 3 * d + (b - a).relu()
-    e = c - d
-    f = e**2
-    g = f / 2.0
-    g1 = g
-    g += 10.0 / f
-    return {"a": a, "b": b, "c1": c1, "c2": c2, "c": c, "d1": d1, "d2": d2, "d": d, "e": e, "f": f, "g1": g1, "g": g}
 
 
 def test_readme_example_gives_micrographs_published_numbers():
@@ -115,21 +94,6 @@ def test_random_expression_without_division_matches_micrograd_values_exactly(xs,
 
 # ---- the lecture's helpers ------------------------------------------------------------
 
-def trace(root):
-    # builds a set of all nodes and edges in a graph (micrograd lecture, verbatim)
-    nodes, edges = set(), set()
-
-    def build(v):
-        if v not in nodes:
-            nodes.add(v)
-            for child in v._prev:
-                edges.add((child, v))
-                build(child)
-
-    build(root)
-    return nodes, edges
-
-
 def lecture_labels(root):
     """What the lecture's draw_dot writes into each record node and op node."""
     nodes, edges = trace(root)
@@ -139,19 +103,7 @@ def lecture_labels(root):
 
 
 def test_lecture_trace_helper_runs_on_our_values():
-    # the lecture's first neuron: o = tanh(x1*w1 + x2*w2 + b)
-    x1, x2 = Value(2.0, label="x1"), Value(0.0, label="x2")
-    w1, w2 = Value(-3.0, label="w1"), Value(1.0, label="w2")
-    b = Value(6.8813735870195432, label="b")
-    x1w1 = x1 * w1
-    x1w1.label = "x1*w1"
-    x2w2 = x2 * w2
-    x2w2.label = "x2*w2"
-    n = x1w1 + x2w2 + b
-    n.label = "n"
-    o = n.tanh()
-    o.label = "o"
-    o.backward()
+    o, _ = lecture_neuron(Value)  # the lecture's first neuron: o = tanh(x1*w1 + x2*w2 + b), after backward()
     records, ops, n_edges = lecture_labels(o)
     assert len(records) == 10 and n_edges == 9
     assert ops == ["*", "*", "+", "+", "tanh"]

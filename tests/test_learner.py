@@ -1,7 +1,8 @@
 """Grading a learner's own micrograd: `autograd.learner.grade_engine(path)` and
-`deltagrad check --engine my_micrograd.py`. A complete learner's engine (below)
-is graded all ok; each planted bug is found and named with its op and verdict;
-the command prints the table and exits 1 on a failure."""
+`deltagrad check --engine my_micrograd.py`. A complete learner's engine (the
+lecture's class, from micrograd_style) is graded all ok; each planted bug is
+found and named with its op and verdict; the command prints the table and
+exits 1 on a failure."""
 
 from __future__ import annotations
 
@@ -9,10 +10,10 @@ import os
 import shutil
 import subprocess
 import sys
-import textwrap
 from pathlib import Path
 
 import pytest
+from micrograd_style import LECTURE_VALUE, MICROGRAD_OPS
 
 from autograd.learner import (
     FAILS,
@@ -27,126 +28,26 @@ from autograd.learner import (
 
 DELTAGRAD = shutil.which("deltagrad", path=os.path.dirname(sys.executable)) or "deltagrad"
 
-# A learner's micrograd with every op graded, written as the lecture teaches.
-LEARNER = textwrap.dedent('''
-    import math
+# A learner's micrograd with every op graded: the lecture's class with micrograd's
+# relu, __rsub__ and __rtruediv__, in a file that prints when it is run.
+LEARNER = f"""import math
 
+{LECTURE_VALUE}{MICROGRAD_OPS}
 
-    class Value:
-        def __init__(self, data, _children=(), _op='', label=''):
-            self.data = data
-            self.grad = 0.0
-            self._backward = lambda: None
-            self._prev = set(_children)
-            self._op = _op
-            self.label = label
-
-        def __repr__(self):
-            return f"Value(data={self.data}, grad={self.grad})"
-
-        def __add__(self, other):
-            other = other if isinstance(other, Value) else Value(other)
-            out = Value(self.data + other.data, (self, other), '+')
-
-            def _backward():
-                self.grad += out.grad
-                other.grad += out.grad
-            out._backward = _backward
-            return out
-
-        def __mul__(self, other):
-            other = other if isinstance(other, Value) else Value(other)
-            out = Value(self.data * other.data, (self, other), '*')
-
-            def _backward():
-                self.grad += other.data * out.grad
-                other.grad += self.data * out.grad
-            out._backward = _backward
-            return out
-
-        def __pow__(self, k):
-            out = Value(self.data ** k, (self,), f'**{k}')
-
-            def _backward():
-                self.grad += k * self.data ** (k - 1) * out.grad
-            out._backward = _backward
-            return out
-
-        def tanh(self):
-            t = math.tanh(self.data)
-            out = Value(t, (self,), 'tanh')
-
-            def _backward():
-                self.grad += (1 - t ** 2) * out.grad
-            out._backward = _backward
-            return out
-
-        def exp(self):
-            out = Value(math.exp(self.data), (self,), 'exp')
-
-            def _backward():
-                self.grad += out.data * out.grad
-            out._backward = _backward
-            return out
-
-        def relu(self):
-            out = Value(0.0 if self.data < 0 else self.data, (self,), 'ReLU')
-
-            def _backward():
-                self.grad += (out.data > 0) * out.grad
-            out._backward = _backward
-            return out
-
-        def __neg__(self):
-            return self * -1
-
-        def __sub__(self, other):
-            return self + (-other)
-
-        def __truediv__(self, other):
-            return self * other ** -1
-
-        def __radd__(self, other):
-            return self + other
-
-        def __rsub__(self, other):
-            return other + (-self)
-
-        def __rmul__(self, other):
-            return self * other
-
-        def __rtruediv__(self, other):
-            return other * self ** -1
-
-        def backward(self):
-            topo, visited = [], set()
-
-            def build_topo(v):
-                if v not in visited:
-                    visited.add(v)
-                    for child in v._prev:
-                        build_topo(child)
-                    topo.append(v)
-            build_topo(self)
-            self.grad = 1.0
-            for node in reversed(topo):
-                node._backward()
-
-
-    print("a learner's file may print when it is run")
-''')
+print("a learner's file may print when it is run")
+"""
 
 # (what is planted, the code replaced, its replacement, the op that must fail, its verdict)
 BUGS = [
-    ("tanh as 1 - t", "(1 - t ** 2) * out.grad", "(1 - t) * out.grad", "tanh", "wrong derivative"),
-    ("* with its inputs swapped", "self.grad += other.data * out.grad\n            other.grad += self.data",
-     "self.grad += self.data * out.grad\n            other.grad += other.data", "*", "wrong derivative"),
-    ("+ with = instead of +=", "self.grad += out.grad\n            other.grad += out.grad",
-     "self.grad = out.grad\n            other.grad = out.grad", "+", "overwrites instead of accumulating"),
-    ("exp's forward off by one", "Value(math.exp(self.data), (self,)", "Value(math.exp(self.data) + 1, (self,)",
+    ("tanh as 1 - t", "(1 - t**2) * out.grad", "(1 - t) * out.grad", "tanh", "wrong derivative"),
+    ("* with its inputs swapped", "self.grad += other.data * out.grad\n      other.grad += self.data",
+     "self.grad += self.data * out.grad\n      other.grad += other.data", "*", "wrong derivative"),
+    ("+ with = instead of +=", "self.grad += 1.0 * out.grad\n      other.grad += 1.0 * out.grad",
+     "self.grad = 1.0 * out.grad\n      other.grad = 1.0 * out.grad", "+", "overwrites instead of accumulating"),
+    ("exp's forward off by one", "Value(math.exp(x), (self, )", "Value(math.exp(x) + 1, (self, )",
      "exp", "wrong forward value"),
     ("relu passing the negative side", "(out.data > 0) * out.grad", "out.grad", "relu", "wrong derivative"),
-    ("the power rule without k - 1", "self.data ** (k - 1)", "self.data ** k", "**", "wrong derivative"),
+    ("the power rule without k - 1", "(self.data ** (other - 1))", "(self.data ** other)", "**", "wrong derivative"),
     ("backward() in forward order", "for node in reversed(topo):", "for node in topo:", "backward()",
      "wrong derivative"),
     ("a step that raises", "self.grad += out.data * out.grad", "self.grad += out.dat * out.grad", "exp", FAILS),
@@ -179,7 +80,8 @@ def test_each_planted_bug_is_found_and_named(tmp_path, bug, old, new, op, verdic
 
 
 def test_a_bug_in_one_op_leaves_the_ops_that_do_not_use_it_ok(tmp_path):
-    report = grade_engine(write(tmp_path, LEARNER.replace("(1 - t ** 2) * out.grad", "(1 - t) * out.grad")))
+    old, new = BUGS[0][1:3]  # tanh as 1 - t
+    report = grade_engine(write(tmp_path, LEARNER.replace(old, new)))
     assert [v.op for v in report.failures] == ["tanh"]
 
 

@@ -7,7 +7,9 @@ graph drawn with its own `trace`/`draw_dot`, backprop stepped by hand with
 `_backward()`, a hand-written `build_topo`, a neuron, and in the second half an
 MLP trained on four examples. Its cells are reconstructed below (written for
 this test in the lecture's style and order, two-space indents included; not
-copied from the notebooks) and run in lockstep in two kernels: one with the
+copied from the notebooks; the class, `trace`/`draw_dot` and neuron cells are
+in micrograd_style.py, whose classes other tests build from the same text)
+and run in lockstep in two kernels: one with the
 lecture's own `class Value`, one where that cell is `from autograd import
 Value` instead. A third pairing keeps deltagrad's Value but patches the
 lecture's own op methods onto it (`Value.tanh = tanh`, ...), the lecture's way
@@ -44,6 +46,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from micrograd_style import LECTURE_DRAW_DOT, LECTURE_NEURON, LECTURE_VALUE
 
 import autograd
 
@@ -51,183 +54,20 @@ import autograd
 # `# %%` starts a cell, as in a percent-format notebook; `# %% [class Value]` marks
 # the cell that defines the class, the one the deltagrad kernel replaces.
 
-CLASS_VALUE = '''
-# %% [class Value]
-class Value:
+CLASS_VALUE = "\n# %% [class Value]" + LECTURE_VALUE
 
-  def __init__(self, data, _children=(), _op='', label=''):
-    self.data = data
-    self.grad = 0.0
-    self._backward = lambda: None
-    self._prev = set(_children)
-    self._op = _op
-    self.label = label
+DRAW_DOT = "\n# %%" + LECTURE_DRAW_DOT
 
-  def __repr__(self):
-    return f"Value(data={self.data})"
+NEURON = "\n# %%" + LECTURE_NEURON
 
-  def __add__(self, other):
-    other = other if isinstance(other, Value) else Value(other)
-    out = Value(self.data + other.data, (self, other), '+')
-
-    def _backward():
-      self.grad += 1.0 * out.grad
-      other.grad += 1.0 * out.grad
-    out._backward = _backward
-
-    return out
-
-  def __mul__(self, other):
-    other = other if isinstance(other, Value) else Value(other)
-    out = Value(self.data * other.data, (self, other), '*')
-
-    def _backward():
-      self.grad += other.data * out.grad
-      other.grad += self.data * out.grad
-    out._backward = _backward
-
-    return out
-
-  def __pow__(self, other):
-    assert isinstance(other, (int, float)), "only supporting int/float powers for now"
-    out = Value(self.data**other, (self,), f'**{other}')
-
-    def _backward():
-      self.grad += other * (self.data ** (other - 1)) * out.grad
-    out._backward = _backward
-
-    return out
-
-  def __rmul__(self, other): # other * self
-    return self * other
-
-  def __truediv__(self, other): # self / other
-    return self * other**-1
-
-  def __neg__(self): # -self
-    return self * -1
-
-  def __sub__(self, other): # self - other
-    return self + (-other)
-
-  def __radd__(self, other): # other + self
-    return self + other
-
-  def tanh(self):
-    x = self.data
-    t = (math.exp(2*x) - 1)/(math.exp(2*x) + 1)
-    out = Value(t, (self, ), 'tanh')
-
-    def _backward():
-      self.grad += (1 - t**2) * out.grad
-    out._backward = _backward
-
-    return out
-
-  def exp(self):
-    x = self.data
-    out = Value(math.exp(x), (self, ), 'exp')
-
-    def _backward():
-      self.grad += out.data * out.grad
-    out._backward = _backward
-
-    return out
-
-  def backward(self):
-
-    topo = []
-    visited = set()
-    def build_topo(v):
-      if v not in visited:
-        visited.add(v)
-        for child in v._prev:
-          build_topo(child)
-        topo.append(v)
-    build_topo(self)
-
-    self.grad = 1.0
-    for node in reversed(topo):
-      node._backward()
-'''
-
-DRAW_DOT = '''
-# %%
-from graphviz import Digraph
-
-def trace(root):
-  # builds a set of all nodes and edges in a graph
-  nodes, edges = set(), set()
-  def build(v):
-    if v not in nodes:
-      nodes.add(v)
-      for child in v._prev:
-        edges.add((child, v))
-        build(child)
-  build(root)
-  return nodes, edges
-
-def draw_dot(root):
-  dot = Digraph(format='svg', graph_attr={'rankdir': 'LR'}) # LR = left to right
-
-  nodes, edges = trace(root)
-  for n in nodes:
-    uid = str(id(n))
-    # for any value in the graph, create a rectangular ('record') node for it
-    dot.node(name = uid, label = "{ %s | data %.4f | grad %.4f }" % (n.label, n.data, n.grad), shape='record')
-    if n._op:
-      # if this value is a result of some operation, create an op node for it
-      dot.node(name = uid + n._op, label = n._op)
-      # and connect this node to it
-      dot.edge(uid + n._op, uid)
-
-  for n1, n2 in edges:
-    # connect n1 to the op node of n2
-    dot.edge(str(id(n1)), str(id(n2)) + n2._op)
-
-  return dot
-'''
-
-NEURON = '''
-# %%
-# inputs x1,x2
-x1 = Value(2.0, label='x1')
-x2 = Value(0.0, label='x2')
-# weights w1,w2
-w1 = Value(-3.0, label='w1')
-w2 = Value(1.0, label='w2')
-# bias of the neuron
-b = Value(6.8813735870195432, label='b')
-# x1*w1 + x2*w2 + b
-x1w1 = x1*w1; x1w1.label = 'x1*w1'
-x2w2 = x2*w2; x2w2.label = 'x2*w2'
-x1w1x2w2 = x1w1 + x2w2; x1w1x2w2.label = 'x1*w1 + x2*w2'
-n = x1w1x2w2 + b; n.label = 'n'
-o = n.tanh(); o.label = 'o'
-'''
-
-NEURON_WITH_EXP = '''
-# %%
-# inputs x1,x2
-x1 = Value(2.0, label='x1')
-x2 = Value(0.0, label='x2')
-# weights w1,w2
-w1 = Value(-3.0, label='w1')
-w2 = Value(1.0, label='w2')
-# bias of the neuron
-b = Value(6.8813735870195432, label='b')
-# x1*w1 + x2*w2 + b
-x1w1 = x1*w1; x1w1.label = 'x1*w1'
-x2w2 = x2*w2; x2w2.label = 'x2*w2'
-x1w1x2w2 = x1w1 + x2w2; x1w1x2w2.label = 'x1*w1 + x2*w2'
-n = x1w1x2w2 + b; n.label = 'n'
-# ----
+# The lecture edits the neuron's cell to spell tanh out through exp.
+NEURON_WITH_EXP = NEURON.replace("o = n.tanh(); o.label = 'o'\n", """# ----
 e = (2*n).exp()
 o = (e - 1) / (e + 1)
 # ----
 o.label = 'o'
 o.backward()
-'''
+""")
 
 TORCH_NEURON = '''
 import torch

@@ -11,8 +11,9 @@ import shutil
 import time
 
 import pytest
+from micrograd_style import lecture_expression
 
-from autograd import Value, animate
+from autograd import animate
 
 HOW = ("headless Chromium is not installed: install Debian's chromium and chromium-driver packages "
        "(bash scripts/ensure-chromium.sh, which make test runs, does so as root) to run the browser test")
@@ -45,13 +46,7 @@ def browser(tmp_path):
 
 
 def player_file(tmp_path):
-    a, b, c, f = Value(2.0, "a"), Value(-3.0, HOSTILE), Value(10.0, "c"), Value(-2.0, '"><img src=x onerror=alert(1)>')
-    e = a * b
-    e.label = "e"
-    d = e + c
-    d.label = "d"
-    L = d * f
-    L.label = "L"
+    L = lecture_expression(b=HOSTILE, f='"><img src=x onerror=alert(1)>')["L"]
     animation = animate(L)
     return animation, animation.save(tmp_path / "player.html")
 

@@ -8,23 +8,12 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from micrograd_style import lecture_expression
 
 import autograd
 from autograd import Value, backward_steps, topological_order
 from nn import MLP, delta
 from nn.losses import half_sse
-
-
-def lecture() -> dict[str, Value]:
-    """The micrograd lecture's L = (a·b + c)·f."""
-    a, b, c, f = Value(2.0, "a"), Value(-3.0, "b"), Value(10.0, "c"), Value(-2.0, "f")
-    e = a * b
-    e.label = "e"
-    d = e + c
-    d.label = "d"
-    L = d * f
-    L.label = "L"
-    return dict(a=a, b=b, c=c, d=d, e=e, f=f, L=L)
 
 
 def backward_grads(root: Value) -> dict[Value, float]:
@@ -49,7 +38,7 @@ def last_after(steps) -> dict[Value, float]:
 # ---- the lecture's expression ---------------------------------------------------------------
 
 def test_the_lecture_expression_steps_in_backward_order_with_the_seeds_captions():
-    v = lecture()
+    v = lecture_expression()
     steps = backward_steps(v["L"])
     assert [s.node for s in steps] == [v["L"], v["d"], v["e"]]
     assert [s.upstream for s in steps] == [1.0, -2.0, -2.0]
@@ -62,7 +51,7 @@ def test_the_lecture_expression_steps_in_backward_order_with_the_seeds_captions(
 
 
 def test_forward_steps_come_first_in_reading_order_and_show_the_data():
-    v = lecture()
+    v = lecture_expression()
     steps = backward_steps(v["L"], forward=True)
     assert [s.kind for s in steps] == ["forward"] * 3 + ["backward"] * 3
     assert [s.node for s in steps[:3]] == [v["e"], v["d"], v["L"]]
@@ -71,7 +60,7 @@ def test_forward_steps_come_first_in_reading_order_and_show_the_data():
 
 
 def test_computing_the_steps_leaves_every_grad_as_it_was():
-    v = lecture()
+    v = lecture_expression()
     v["a"].grad, v["e"].grad, v["f"].grad = 0.25, 7.0, None
     before = {k: x.grad for k, x in v.items()}
     backward_steps(v["L"], forward=True)
@@ -90,7 +79,7 @@ def test_a_reused_value_gets_two_contributions_and_a_running_sum():
 
 
 def test_a_leaf_starts_from_its_current_grad_as_backward_accumulates():
-    v = lecture()
+    v = lecture_expression()
     v["a"].grad = 1.5
     a_in = backward_steps(v["L"])[-1].inputs[0]
     assert (a_in.before, a_in.after) == (1.5, 7.5)
@@ -136,7 +125,7 @@ def test_a_lecture_node_with_a_hand_written_backward_is_measured_by_running_it()
 
 
 def test_str_is_a_table_with_a_row_per_input_and_the_captions():
-    text = str(backward_steps(lecture()["L"]))
+    text = str(backward_steps(lecture_expression()["L"]))
     assert text.splitlines()[0].split()[:6] == ["#", "step", "node", "op", "∂L/∂node", "input"]
     assert "∂L/∂a += ∂L/∂e · ∂e/∂a = (−2.0000) · (−3.0000) = 6.0000" in text
     assert len([line for line in text.splitlines() if " backward " in line]) == 3
@@ -146,7 +135,7 @@ def test_bad_arguments_are_named():
     with pytest.raises(TypeError, match="root must be a Value"):
         backward_steps(3.0)
     with pytest.raises(ValueError, match="collapse must be None or 'neuron', got 'layer'"):
-        backward_steps(lecture()["L"], collapse="layer")
+        backward_steps(lecture_expression()["L"], collapse="layer")
 
 
 # ---- random graphs: the steps are backward() -----------------------------------------------

@@ -12,6 +12,7 @@ import sys
 import xml.etree.ElementTree as ET
 
 import pytest
+from micrograd_style import lecture_expression
 
 import autograd
 from autograd import Value, draw_dot, to_svg
@@ -103,13 +104,7 @@ def cluster_paths(source: str) -> dict[str, tuple[str, ...]]:
 
 def lecture() -> Value:
     """The micrograd lecture's first graph: L = (a*b + c) * f, after backward()."""
-    a, b, c, f = Value(2.0, label="a"), Value(-3.0, label="b"), Value(10.0, label="c"), Value(-2.0, label="f")
-    e = a * b
-    e.label = "e"
-    d = e + c
-    d.label = "d"
-    L = d * f
-    L.label = "L"
+    L = lecture_expression()["L"]
     L.backward()
     return L
 

@@ -1,99 +1,21 @@
 """Drawing graphs of any micrograd-style class: micrograd 0.1.0's own Value, and
-the Value a learner writes in the micrograd lecture (written here the way the
-lecture builds it: `_prev = set(_children)`, `_op`, `label`, closures for
-`_backward`)."""
+the Value a learner writes in the micrograd lecture (micrograd_style's, built
+the way the lecture builds it: `_prev = set(_children)`, `_op`, `label`,
+closures for `_backward`)."""
 
 from __future__ import annotations
 
-import math
 import re
 import sys
 import xml.etree.ElementTree as ET
 
 import pytest
+from micrograd_style import LectureValue, lecture_neuron, lecture_value_class, readme_example, trace
 
 from autograd import draw_dot, render, to_svg
 from autograd.viz import grad_colour
 
 SVG = "{http://www.w3.org/2000/svg}"
-
-
-class LectureValue:
-    """The micrograd lecture's Value: children in a set, the op as a string, a
-    label, and each op's chain-rule step in a `_backward` closure."""
-
-    def __init__(self, data, _children=(), _op="", label=""):
-        self.data = data
-        self.grad = 0.0
-        self._backward = lambda: None
-        self._prev = set(_children)
-        self._op = _op
-        self.label = label
-
-    def __repr__(self):
-        return f"Value(data={self.data})"
-
-    def __add__(self, other):
-        other = other if isinstance(other, LectureValue) else self.__class__(other)
-        out = self.__class__(self.data + other.data, (self, other), "+")
-
-        def _backward():
-            self.grad += 1.0 * out.grad
-            other.grad += 1.0 * out.grad
-        out._backward = _backward
-        return out
-
-    def __mul__(self, other):
-        other = other if isinstance(other, LectureValue) else self.__class__(other)
-        out = self.__class__(self.data * other.data, (self, other), "*")
-
-        def _backward():
-            self.grad += other.data * out.grad
-            other.grad += self.data * out.grad
-        out._backward = _backward
-        return out
-
-    def tanh(self):
-        t = (math.exp(2 * self.data) - 1) / (math.exp(2 * self.data) + 1)
-        out = self.__class__(t, (self,), "tanh")
-
-        def _backward():
-            self.grad += (1 - t ** 2) * out.grad
-        out._backward = _backward
-        return out
-
-    def backward(self):
-        topo, visited = [], set()
-
-        def build_topo(v):  # the lecture's recursive sort; the drawing does not use it
-            if v not in visited:
-                visited.add(v)
-                for child in v._prev:
-                    build_topo(child)
-                topo.append(v)
-        build_topo(self)
-        self.grad = 1.0
-        for node in reversed(topo):
-            node._backward()
-
-
-def lecture_neuron(cls=LectureValue) -> tuple[LectureValue, dict[str, LectureValue]]:
-    """The lecture's neuron o = tanh(x1*w1 + x2*w2 + b), labelled as in the video, after backward()."""
-    x1, x2 = cls(2.0, label="x1"), cls(0.0, label="x2")
-    w1, w2 = cls(-3.0, label="w1"), cls(1.0, label="w2")
-    b = cls(6.8813735870195432, label="b")
-    x1w1 = x1 * w1
-    x1w1.label = "x1*w1"
-    x2w2 = x2 * w2
-    x2w2.label = "x2*w2"
-    x1w1x2w2 = x1w1 + x2w2
-    x1w1x2w2.label = "x1*w1 + x2*w2"
-    n = x1w1x2w2 + b
-    n.label = "n"
-    o = n.tanh()
-    o.label = "o"
-    o.backward()
-    return o, {v.label: v for v in (x1, x2, w1, w2, b, x1w1, x2w2, x1w1x2w2, n, o)}
 
 
 # ---- reading a picture back -----------------------------------------------------------
@@ -151,20 +73,24 @@ def test_a_micrograd_style_node_says_so_in_its_tooltip():
     assert "the _op of a micrograd-style LectureValue" in source
 
 
-class ChosenHashValue(LectureValue):
-    """The lecture's Value with the hash decided by the test, so that the test
-    decides the order in which each `_prev` set iterates."""
+class ChosenHash:
+    """A hash decided by the test, so that the test decides the order in which
+    each `_prev` set iterates."""
 
     sign = 1
     made = 0
 
     def __init__(self, *args, **kwargs):
-        ChosenHashValue.made += 1
-        self._hash = 1000 + ChosenHashValue.sign * ChosenHashValue.made
+        cls = type(self)
+        cls.made += 1
+        self._hash = 1000 + cls.sign * cls.made
         super().__init__(*args, **kwargs)
 
     def __hash__(self):
         return self._hash
+
+
+ChosenHashValue = lecture_value_class("ChosenHashValue", ChosenHash)
 
 
 def test_children_kept_in_a_set_are_drawn_in_the_same_order_whatever_order_the_set_has():
@@ -185,12 +111,15 @@ def test_children_kept_in_a_set_are_written_in_the_order_of_their_labels():
     assert written.index("x1*w1") < written.index("x2*w2")
 
 
-class TupleValue(LectureValue):
-    """A learner's Value that keeps its children in a tuple, in operand order."""
+class TupleChildren:
+    """Children kept in a tuple, in operand order, as some learners write their Value."""
 
     def __init__(self, data, _children=(), _op="", label=""):
         super().__init__(data, _children, _op, label)
         self._prev = tuple(_children)
+
+
+TupleValue = lecture_value_class("TupleValue", TupleChildren)
 
 
 def test_children_kept_in_a_tuple_keep_their_order():
@@ -258,8 +187,8 @@ def test_a_child_that_is_not_a_node_is_named():
         draw_dot(o)
 
 
-class WrongTanhValue(LectureValue):
-    """The lecture's Value with the classic slip: tanh's derivative written as 1 − t."""
+class WrongTanh:
+    """The classic slip: tanh's derivative written as 1 − t."""
 
     def tanh(self):
         out = super().tanh()
@@ -269,6 +198,9 @@ class WrongTanhValue(LectureValue):
             self.grad += (1 - t) * out.grad
         out._backward = _backward
         return out
+
+
+WrongTanhValue = lecture_value_class("WrongTanhValue", WrongTanh)
 
 
 def test_check_marks_a_learners_wrong_backward_in_red_and_only_that_node():
@@ -292,40 +224,9 @@ micrograd_nn = pytest.importorskip("micrograd.nn")
 MicrogradValue = micrograd_engine.Value
 
 
-def readme_example() -> tuple[MicrogradValue, MicrogradValue, MicrogradValue]:
-    """micrograd's README example, verbatim; it publishes g = 24.7041, dg/da = 138.8338, dg/db = 645.5773."""
-    a = MicrogradValue(-4.0)
-    b = MicrogradValue(2.0)
-    c = a + b
-    d = a * b + b**3
-    c += c + 1
-    c += 1 + c + (-a)
-    d += d * 2 + (b + a).relu()
-    d += 3 * d + (b - a).relu()
-    e = c - d
-    f = e**2
-    g = f / 2.0
-    g += 10.0 / f
-    g.backward()
-    return a, b, g
-
-
-def trace(root):
-    """micrograd's own trace (from its draw_dot helper): every node and edge."""
-    nodes, edges = set(), set()
-
-    def build(v):
-        if v not in nodes:
-            nodes.add(v)
-            for child in v._prev:
-                edges.add((child, v))
-                build(child)
-    build(root)
-    return nodes, edges
-
-
 def test_micrograds_readme_graph_draws_with_its_published_numbers():
-    a, b, g = readme_example()
+    g = readme_example(MicrogradValue)["g"]
+    g.backward()
     svg = ET.fromstring(to_svg(g))
     values = [texts(n) for n in svg_nodes(svg, "value").values()]
     all_nodes, all_edges = trace(g)
