@@ -181,20 +181,20 @@ digraph {
 \tnode [fontname=Helvetica fontsize=11]
 \tedge [fontname=Helvetica fontsize=9]
 \tv1 [label=<<TABLE BORDER="0" CELLBORDER="1" CELLSPACING="0" CELLPADDING="4" BGCOLOR="#cfe5f7"><TR><TD>x</TD>\
-<TD>data 3.0000</TD><TD>grad 2.0000</TD></TR></TABLE>> class="value input" fontcolor=black margin=0 \
+<TD>data 3.0000</TD><TD>grad 2.0000</TD></TR></TABLE>> class="value input" fontcolor=black height=0 margin=0 \
 shape=plaintext tooltip="x: input
 data = 3.0
-grad = 2.0"]
+grad = 2.0" width=0]
 \tv0 [label=<<TABLE BORDER="0" CELLBORDER="1" CELLSPACING="0" CELLPADDING="4" BGCOLOR="#e6e6e6"><TR><TD></TD>\
-<TD>data 2.0000</TD><TD>grad 3.0000</TD></TR></TABLE>> class="value constant" fontcolor=black margin=0 \
+<TD>data 2.0000</TD><TD>grad 3.0000</TD></TR></TABLE>> class="value constant" fontcolor=black height=0 margin=0 \
 shape=plaintext tooltip="(no label): constant
 data = 2.0
-grad = 3.0"]
+grad = 3.0" width=0]
 \tv2 [label=<<TABLE BORDER="0" CELLBORDER="1" CELLSPACING="0" CELLPADDING="4" BGCOLOR="#c6eac6"><TR><TD>y</TD>\
-<TD>data 6.0000</TD><TD>grad 1.0000</TD></TR></TABLE>> class="value output" fontcolor=black margin=0 \
+<TD>data 6.0000</TD><TD>grad 1.0000</TD></TR></TABLE>> class="value output" fontcolor=black height=0 margin=0 \
 shape=plaintext tooltip="y: output
 data = 6.0
-grad = 1.0"]
+grad = 1.0" width=0]
 \tv2_op [label=<*> class=op fillcolor="#f4f4f4" height=0.35 shape=ellipse style=filled \
 tooltip="*: ∂/∂x = y, ∂/∂y = x" width=0.5]
 \tv2_op -> v2

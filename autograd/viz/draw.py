@@ -86,8 +86,8 @@ def _value_node(v: NodeView, role: str, style: _Style) -> dict[str, str]:
         tip.append(f"created at {v.source}")
     if v.foreign:
         tip.append(f"a micrograd-style {v.foreign}")
-    return {"label": html_table(rows, fill), "shape": "plaintext", "margin": "0", "fontcolor": text_colour_on(fill),
-            "tooltip": tooltip_text("\n".join(tip)), "class": f"value {role}"}
+    return {"label": html_table(rows, fill), "shape": "plaintext", "margin": "0", "width": "0", "height": "0",
+            "fontcolor": text_colour_on(fill), "tooltip": tooltip_text("\n".join(tip)), "class": f"value {role}"}
 
 
 def _op_node(v: NodeView, style: _Style) -> dict[str, str]:
@@ -143,8 +143,9 @@ def _group_node(group: Group, style: _Style) -> dict[str, str]:
         fill = grad_colour(max((o.grad for o in outs), key=_magnitude))[0]
     else:
         fill = colours.GROUP_FILL
-    attrs = {"label": html_table(rows, fill), "shape": "plaintext", "margin": "0", "fontcolor": text_colour_on(fill),
-             "class": "group", "tooltip": tooltip_text(f"{group.key}: {len(group.members)} values drawn as one")}
+    attrs = {"label": html_table(rows, fill), "shape": "plaintext", "margin": "0", "width": "0", "height": "0",
+             "fontcolor": text_colour_on(fill), "class": "group",
+             "tooltip": tooltip_text(f"{group.key}: {len(group.members)} values drawn as one")}
     if failures:
         attrs.update(shape="box", color=colours.FAILED, penwidth="3", **{"class": "group failed"})
     return attrs

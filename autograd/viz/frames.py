@@ -236,8 +236,8 @@ def _attrs(name: str, look: Look, drawn: dict[str, str], sizes: dict[tuple[str, 
     label = (f'<<TABLE BORDER="2" COLOR="{border}" CELLBORDER="1" CELLSPACING="0" CELLPADDING="0">'
              f"{''.join(body)}</TABLE>>")
     kind = drawn.get("class", "value").split()[0]
-    return {"label": label, "shape": "plaintext", "margin": "0", "tooltip": tooltip_text(name),
-            "class": f"{kind}{css}"}
+    return {"label": label, "shape": "plaintext", "margin": "0", "width": "0", "height": "0",
+            "tooltip": tooltip_text(name), "class": f"{kind}{css}"}
 
 
 def _markup(cell: Cell) -> str:
