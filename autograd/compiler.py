@@ -39,6 +39,7 @@ import numpy as np
 
 from . import modes
 from .engine import Constant, Value
+from .foreign import postorder
 from .functional import gradients
 from .ops import MUL as _MUL
 from .ops import SUM as _SUM
@@ -568,7 +569,7 @@ class _Program:
     the groups in the order they run."""
 
     def __init__(self, outputs: list[Value], slots: list[Value], grouped: bool = True) -> None:
-        nodes = _postorder(outputs)
+        nodes = postorder(outputs, _inputs)
         is_slot = set(slots)
         varying: dict[Value, bool] = {}
         level: dict[Value, int] = {}
@@ -668,20 +669,8 @@ def _order_by_first_use(groups: list[_Group], outputs: list[Value]) -> None:
                     first_use[x] = key
 
 
-def _postorder(outputs: list[Value]) -> list[Value]:
-    """Every Value the outputs depend on, inputs before the Values computed from them."""
-    order: list[Value] = []
-    seen: set[Value] = set()
-    stack: list[tuple[Value, bool]] = [(v, False) for v in reversed(outputs)]
-    while stack:
-        v, done = stack.pop()
-        if done:
-            order.append(v)
-        elif v not in seen:
-            seen.add(v)
-            stack.append((v, True))
-            stack.extend((x, False) for x in reversed(v.inputs) if x not in seen)
-    return order
+def _inputs(v: Value) -> tuple[Value, ...]:
+    return v.inputs
 
 
 def _check_compilable(node: Value) -> None:
@@ -990,7 +979,7 @@ class CompiledGraph:
             for k, out in enumerate(scalar_outs):
                 worst = max(worst, _compare(compiled_out[k], out.data, abs(out.data), rtol,
                                             lambda k=k: f"output {k}", b))
-                reachable = set(_postorder([out]))
+                reachable = set(postorder([out], _inputs))
                 used = [p for p in self.parameters if p in reachable]
                 by_param = dict(zip(used, gradients(out, used))) if used else {}
                 expected = [by_param.get(p, 0.0) for p in self.parameters]

@@ -68,9 +68,21 @@ def topological_order(root: Any) -> list[Any]:
     """Every node reachable from `root` through `_prev`, inputs before the nodes
     made from them. Iterative; nodes are told apart by identity (a learner's
     class may define `==` on data, or no hash at all)."""
+    return postorder([root], inputs_of)
+
+
+def postorder(roots: Sequence[Any], inputs_of: Callable[[Any], Iterable[Any]], *,
+              first_input_first: bool = True) -> list[Any]:
+    """Every node reachable from `roots` (through `inputs_of`), inputs before the
+    nodes made from them, the first root's graph first: an iterative
+    depth-first search by identity, so any node class works and a chain of
+    millions of nodes needs no recursion. A node is pushed back, marked done,
+    before its inputs; popping the mark emits it. `first_input_first` visits a
+    node's inputs in reading order; False visits the last first, as
+    `autograd.topological_order` does (the engine's own, faster walk over Values)."""
     order: list[Any] = []
     seen: set[int] = set()
-    stack: list[tuple[Any, bool]] = [(root, False)]
+    stack: list[tuple[Any, bool]] = [(root, False) for root in reversed(roots)]
     while stack:
         node, inputs_done = stack.pop()
         if inputs_done:
@@ -80,7 +92,8 @@ def topological_order(root: Any) -> list[Any]:
             continue
         seen.add(id(node))
         stack.append((node, True))
-        stack.extend((x, False) for x in reversed(inputs_of(node)) if id(x) not in seen)
+        inputs = list(inputs_of(node))
+        stack.extend((x, False) for x in (reversed(inputs) if first_input_first else inputs) if id(x) not in seen)
     return order
 
 

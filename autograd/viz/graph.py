@@ -26,11 +26,11 @@ from __future__ import annotations
 import hashlib
 import math
 import numbers
-from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
 from ..engine import Constant, Value, topological_order
+from ..foreign import postorder
 from ..registry import REGISTRY
 
 
@@ -134,29 +134,6 @@ def _formula(op: str) -> str:
 
 # ---- the walk -------------------------------------------------------------------------
 
-def _postorder(root: Any, inputs_of: Callable[[Any], Iterable[Any]], first_input_first: bool) -> list[Any]:
-    """Every node reachable from `root`, inputs before the nodes computed from
-    them, without recursion (a 1,000,000-node chain draws). A node is pushed back
-    under a `None` marker before its inputs; popping the marker emits it.
-    `first_input_first=False` is `topological_order`'s order (the last input is
-    visited first); True visits inputs in reading order."""
-    order: list[Any] = []
-    seen: set[int] = set()
-    stack: list[Any] = [root]
-    while stack:
-        node = stack.pop()
-        if node is None:
-            order.append(stack.pop())
-            continue
-        if id(node) in seen:
-            continue
-        seen.add(id(node))
-        stack += (node, None)
-        inputs = list(inputs_of(node))
-        stack += [x for x in (reversed(inputs) if first_input_first else inputs) if id(x) not in seen]
-    return order
-
-
 class NodeGraph:
     """The graph below `root`, found without recursion. `len()` counts its nodes
     and `ops` its op nodes before anything else is read, so the size guard can
@@ -175,7 +152,7 @@ class NodeGraph:
                     given[id(node)] = _inputs_as_given(node)
                 return given[id(node)]
 
-            self._nodes = _postorder(root, inputs, first_input_first=False)  # unordered siblings, for now
+            self._nodes = postorder([root], inputs, first_input_first=False)  # unordered siblings, for now
             self._given = given
 
     def __len__(self) -> int:
@@ -198,7 +175,7 @@ class NodeGraph:
         else:
             inputs = _sorted_children(self._nodes, self._given)
             inputs_of = lambda node: inputs[id(node)]
-            order = _postorder(self.root, inputs_of, first_input_first=False)
+            order = postorder([self.root], inputs_of, first_input_first=False)
         view_of: dict[int, NodeView] = {}
         for i, node in enumerate(order):
             view_of[id(node)] = _view(node, f"v{i}", tuple(view_of[id(x)] for x in inputs_of(node)))
@@ -220,7 +197,7 @@ def reading_order(views: list[NodeView]) -> list[NodeView]:
     """The views in the order a reader meets them: inputs before outputs, and a
     node's first input (with everything it needs) before its second. Drawn in
     this order, `x0` sits above `x1` and neuron 0 above neuron 1."""
-    return _postorder(views[-1], lambda v: v.inputs, first_input_first=True)
+    return postorder([views[-1]], lambda v: v.inputs)
 
 
 # ---- a deterministic order for children kept in a set ----------------------------------
