@@ -108,8 +108,6 @@ class Module:
         """Writes `state_dict()` to `path` as JSON, atomically: to a temporary file
         in the same directory, flushed to disk, then renamed over `path`
         (`os.replace`), so a crash leaves either the old file or the new one."""
-        if os.fspath(path) == "":
-            raise ValueError("save: the path is empty; give a file name such as model.json")
         state = self.state_dict()
         for name, value in state.items():
             if not math.isfinite(value):
